@@ -1,0 +1,14 @@
+"""Devices pages."""
+
+from __future__ import annotations
+
+from flask import render_template
+
+from inclusion.access import Rule, access
+from devices import bp
+
+
+@bp.route("/")
+@access(Rule.STAFF)
+def index() -> str:
+    return render_template("devices/index.html")

@@ -1,0 +1,87 @@
+"""Server-side sessions: the cookie carries a random token; the database says if it is live."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from flask import Flask, request, session
+from flask_login import login_user, logout_user
+from sqlalchemy import select, update
+
+from inclusion.auth.models import User, UserSession
+from inclusion.extensions import db, login_manager, utcnow
+
+SESSION_KEY = "sid"
+# Write last_seen_at at most this often, not on every request.
+_TOUCH_EVERY = timedelta(minutes=1)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(user: User) -> None:
+    """Sign the user in with a brand-new session id (the old cookie session is discarded)."""
+    session.clear()
+    token = secrets.token_urlsafe(32)
+    db.session.add(
+        UserSession(
+            token_hash=_hash(token),
+            user_id=user.id,
+            user_agent=(request.user_agent.string or "")[:200],
+        )
+    )
+    session[SESSION_KEY] = token
+    login_user(user)
+
+
+def end_session() -> None:
+    """End this session on the server too, so a copied cookie is useless afterwards."""
+    token = session.get(SESSION_KEY)
+    if token:
+        db.session.execute(
+            update(UserSession)
+            .where(UserSession.token_hash == _hash(token), UserSession.ended_at.is_(None))
+            .values(ended_at=utcnow())
+        )
+    logout_user()
+    session.clear()
+
+
+def end_all_sessions(user_id: int) -> None:
+    """End every live session of a user (disabled, password changed)."""
+    db.session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )
+
+
+def _load_user(user_id: str) -> User | None:
+    token = session.get(SESSION_KEY)
+    if not token:
+        return None
+    live = db.session.scalar(
+        select(UserSession).where(
+            UserSession.token_hash == _hash(token), UserSession.ended_at.is_(None)
+        )
+    )
+    if live is None or str(live.user_id) != user_id:
+        return None
+    user = live.user
+    if not user.active:
+        return None
+    now = utcnow()
+    if now - live.last_seen_at > _TOUCH_EVERY:
+        live.last_seen_at = now
+        db.session.commit()
+    return user
+
+
+def init_app(app: Flask) -> None:
+    login_manager.user_loader(_load_user)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = "Sign in to continue."
+    login_manager.login_message_category = "info"

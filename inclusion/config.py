@@ -1,0 +1,166 @@
+"""Configuration: one class per environment; secrets come only from the environment."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+
+class ConfigurationError(RuntimeError):
+    """The app cannot start with the configuration it was given."""
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+def _database_url(url: str) -> str:
+    # Hosting platforms hand out postgres:// URLs; SQLAlchemy wants the psycopg 3 driver named.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+class BaseConfig:
+    ENV_NAME = "base"
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    WTF_CSRF_TIME_LIMIT = None
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+    BABEL_DEFAULT_LOCALE = "en"
+    SERVICE_NAME = "Get Online West Midlands"
+    # Disclosure control for published counts (see inclusion.outcomes).
+    SUPPRESSION_THRESHOLD = 7
+    ROUNDING_BASE = 5
+    # Sign-in throttling.
+    LOGIN_ACCOUNT_FAILURES = 5
+    LOGIN_ADDRESS_FAILURES = 30
+    LOGIN_THROTTLE_WINDOW_SECONDS = 15 * 60
+    LOGIN_MAX_LOCK_SECONDS = 15 * 60
+    INVITATION_DAYS = 7
+    # Phone numbers in Ofcom's drama range are only accepted where this says so.
+    ACCEPT_DRAMA_NUMBERS = False
+    SMTP_HOST: str | None = None
+    SMTP_PORT = 25
+    MAIL_FROM = "no-reply@inclusion.invalid"
+    PUBLIC_BASE_URL: str | None = None
+    HSTS = False
+    DEMO_ALLOWED = True
+    PAGE_SIZE = 25
+    # In-memory rate limits by default; Redis (or another store) when RATELIMIT_STORAGE_URI is set.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+
+
+class DevelopmentConfig(BaseConfig):
+    ENV_NAME = "development"
+    ACCEPT_DRAMA_NUMBERS = True
+
+
+class TestConfig(BaseConfig):
+    ENV_NAME = "test"
+    TESTING = True
+    ACCEPT_DRAMA_NUMBERS = True
+    SECRET_KEY = "test-secret-key-not-for-production"
+    # External services point at addresses that fail loudly if anything reaches them.
+    SMTP_HOST = None
+    PUBLIC_BASE_URL = "http://localhost"
+    RATELIMIT_ENABLED = False
+    # Forms in tests post without tokens; tests/test_security.py turns CSRF back on to prove it.
+    WTF_CSRF_ENABLED = False
+
+
+class ProductionConfig(BaseConfig):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    HSTS = True
+    DEMO_ALLOWED = False
+
+
+CONFIGS: dict[str, type[BaseConfig]] = {
+    "development": DevelopmentConfig,
+    "test": TestConfig,
+    "production": ProductionConfig,
+}
+
+
+def load_config(app: Flask, config: dict[str, Any] | str | None) -> None:
+    """Apply the environment's config class, then environment variables, then overrides."""
+    overrides: dict[str, Any] = {}
+    if isinstance(config, dict):
+        overrides = dict(config)
+        name = overrides.pop("ENV_NAME", None) or os.environ.get("INCLUSION_ENV", "development")
+    else:
+        name = config or os.environ.get("INCLUSION_ENV", "development")
+    if name not in CONFIGS:
+        raise ConfigurationError(f"INCLUSION_ENV must be one of {', '.join(CONFIGS)}, not {name!r}")
+    app.config.from_object(CONFIGS[name])
+
+    env = os.environ
+    if env.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = env["SECRET_KEY"]
+    if env.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = _database_url(env["DATABASE_URL"])
+    for key in ("SMTP_HOST", "MAIL_FROM", "PUBLIC_BASE_URL", "SERVICE_NAME"):
+        if env.get(key):
+            app.config[key] = env[key]
+    app.config["SMTP_PORT"] = _env_int("SMTP_PORT", app.config["SMTP_PORT"])
+    app.config["SUPPRESSION_THRESHOLD"] = _env_int(
+        "SUPPRESSION_THRESHOLD", app.config["SUPPRESSION_THRESHOLD"]
+    )
+    app.config["ROUNDING_BASE"] = _env_int("ROUNDING_BASE", app.config["ROUNDING_BASE"])
+    app.config["ACCEPT_DRAMA_NUMBERS"] = _env_bool(
+        "ACCEPT_DRAMA_NUMBERS", app.config["ACCEPT_DRAMA_NUMBERS"]
+    )
+    if env.get("RATELIMIT_STORAGE_URI"):
+        app.config["RATELIMIT_STORAGE_URI"] = env["RATELIMIT_STORAGE_URI"]
+
+    app.config.update(overrides)
+    if "SQLALCHEMY_DATABASE_URI" in app.config:
+        app.config["SQLALCHEMY_DATABASE_URI"] = _database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+
+    if name == "production":
+        missing = [k for k in ("SECRET_KEY", "SQLALCHEMY_DATABASE_URI") if not app.config.get(k)]
+        if missing:
+            names = {"SQLALCHEMY_DATABASE_URI": "DATABASE_URL"}
+            raise ConfigurationError(
+                "Production needs "
+                + " and ".join(names.get(k, k) for k in missing)
+                + " set in the environment."
+            )
+        return
+
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(instance / "secret_key")
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'inclusion.sqlite'}"
+
+
+def _instance_secret(path: Path) -> str:
+    """Generate a development secret once and keep it, so sessions survive a restart."""
+    if path.exists():
+        return path.read_text().strip()
+    value = secrets.token_urlsafe(48)
+    path.write_text(value)
+    path.chmod(0o600)
+    return value

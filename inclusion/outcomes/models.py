@@ -1,0 +1,59 @@
+"""The outcome-facts table: one row per thing that happened, holding no personal data."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from inclusion.extensions import Base, UTCDateTime, enum_type, utcnow
+
+
+class FactKind(enum.StrEnum):
+    RESIDENT_REGISTERED = "resident registered"
+    ASSESSMENT = "assessment"
+    DEVICE_LENT = "device lent"
+    DEVICE_GIFTED = "device gifted"
+    DEVICE_RETURNED = "device returned"
+    DEVICE_RETIRED = "device retired"
+    VOUCHER_ISSUED = "voucher issued"
+    VOUCHER_DELIVERED = "voucher delivered"
+    VOUCHER_REDEEMED = "voucher redeemed"
+    VOUCHER_EXPIRED = "voucher expired unredeemed"
+    SOCIAL_TARIFF = "social tariff taken up"
+    REFERRAL_MADE = "referral made"
+    REFERRAL_ACCEPTED = "referral accepted"
+    REFERRAL_DECLINED = "referral declined"
+    REFERRAL_ENROLLED = "referral enrolled"
+    REFERRAL_COMPLETED = "referral completed"
+    REFERRAL_NOT_COMPLETED = "referral not completed"
+    COHORT_START = "cohort start"
+    COHORT_COMPLETION = "cohort completion"
+    OUTCOME_3_MONTHS = "outcome at 3 months"
+    OUTCOME_6_MONTHS = "outcome at 6 months"
+
+
+class OutcomeFact(Base):
+    __tablename__ = "outcome_fact"
+    __table_args__ = (
+        Index("ix_outcome_fact_kind_date", "kind", "occurred_on"),
+        Index("ix_outcome_fact_resident_key", "resident_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[FactKind] = mapped_column(enum_type(FactKind, 40))
+    occurred_on: Mapped[date] = mapped_column(Date)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id"), index=True)
+    resident_key: Mapped[str] = mapped_column(String(32))
+    local_authority: Mapped[str] = mapped_column(String(9))
+    age_band: Mapped[str | None] = mapped_column(String(16))
+    gender: Mapped[str | None] = mapped_column(String(16))
+    ethnic_group: Mapped[str | None] = mapped_column(String(16))
+    disability: Mapped[str | None] = mapped_column(String(16))
+    imd_decile: Mapped[int | None] = mapped_column(Integer)
+    # Kind-specific, never personal: a classification, a device kind, a scheme or fund id.
+    detail: Mapped[str | None] = mapped_column(String(64))
+    quantity: Mapped[int] = mapped_column(Integer, default=1)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,0 +1,1 @@
+"""Residents: registration, digital engagement assessments, consents."""

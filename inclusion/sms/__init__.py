@@ -1,0 +1,61 @@
+"""SMS to residents through a transactional outbox.
+
+`enqueue(...)` writes the message in the caller's transaction; a worker sends it after commit,
+holding no database connection while it waits on the provider.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from inclusion.extensions import db
+from inclusion.sms.models import FINAL_STATUSES, MessageStatus, SmsMessage
+
+
+class Recipient(Protocol):
+    id: int
+    phone: str | None
+    preferred_language: str
+
+    def has_consent(self, kind: object) -> bool: ...
+
+
+def can_text(resident: Recipient) -> bool:
+    """True when the resident has a phone number and an active SMS consent."""
+    from inclusion.residents.models import ConsentKind
+
+    return bool(resident.phone) and resident.has_consent(ConsentKind.SMS_CONTACT)
+
+
+def enqueue(
+    *,
+    resident: Recipient,
+    partner_id: int,
+    purpose: str,
+    body: str,
+    language: str | None = None,
+    related_type: str | None = None,
+    related_id: int | None = None,
+) -> SmsMessage | None:
+    """Put a message in the outbox, in the current transaction; nothing is sent yet.
+
+    Returns None, creating nothing, when the resident has no phone or no SMS consent.
+    """
+    if not can_text(resident):
+        return None
+    message = SmsMessage(
+        resident_id=resident.id,
+        partner_id=partner_id,
+        purpose=purpose,
+        language=language or resident.preferred_language or "en",
+        to=resident.phone or "",
+        body=body,
+        status=MessageStatus.PENDING,
+        related_type=related_type,
+        related_id=related_id,
+    )
+    db.session.add(message)
+    return message
+
+
+__all__ = ["FINAL_STATUSES", "MessageStatus", "SmsMessage", "can_text", "enqueue"]

@@ -1,0 +1,7 @@
+"""Partner organisations, their people, invitations and agreements."""
+
+from flask import Blueprint
+
+bp = Blueprint("partners", __name__)
+
+from partners import views  # noqa: E402,F401  (routes attach to bp)

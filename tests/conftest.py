@@ -1,0 +1,169 @@
+"""Test fixtures: the app on SQLite and on PostgreSQL, a client, and signing in by role."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from inclusion import create_app
+from inclusion.extensions import db
+from tests import factories
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def _require(name: str) -> bool:
+    return os.environ.get(name, "").strip() in {"1", "true", "yes"}
+
+
+def _postgres_url() -> str | None:
+    return os.environ.get("TEST_DATABASE_URL")
+
+
+def _postgres_reachable(url: str) -> str | None:
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with engine.connect():
+            return None
+    except Exception as exc:  # noqa: BLE001 - report why, whatever it is
+        return str(exc).splitlines()[0]
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+                 ) -> Iterator[str]:
+    """A migrated, empty database on each backend; the suite runs once on each."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("db") / "test.sqlite"
+        url = f"sqlite:///{path}"
+    else:
+        url = _postgres_url() or ""
+        problem = "TEST_DATABASE_URL is not set" if not url else _postgres_reachable(url)
+        if problem:
+            if _require("REQUIRE_POSTGRES"):
+                pytest.fail(f"PostgreSQL is required (REQUIRE_POSTGRES=1) but: {problem}")
+            pytest.skip(f"PostgreSQL tests skipped: {problem}")
+        _reset_postgres(url)
+    _upgrade(url)
+    yield url
+
+
+def _reset_postgres(url: str) -> None:
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def _upgrade(url: str) -> None:
+    from flask_migrate import upgrade
+
+    app = create_app({"ENV_NAME": "test", "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+def backend_of(app: Flask) -> str:
+    return "postgresql" if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql") else (
+        "sqlite"
+    )
+
+
+def _empty_tables(app: Flask) -> None:
+    tables = [t for t in reversed(db.metadata.sorted_tables)]
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def make_app(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+    """Build an app on the test database with extra settings; tables are emptied afterwards."""
+    made: list[Flask] = []
+
+    def build(**overrides: Any) -> Flask:
+        config = {"ENV_NAME": "test", "SQLALCHEMY_DATABASE_URI": database_url}
+        config.update(overrides)
+        app = create_app(config)
+        app.instance_path = str(tmp_path)
+        made.append(app)
+        return app
+
+    yield build
+    for app in made[:1]:
+        with app.app_context():
+            db.session.remove()
+            _empty_tables(app)
+    for app in made:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Iterator[Flask]:
+    application = make_app()
+    with application.app_context():
+        yield application
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def login_as(app: Flask, client: FlaskClient) -> Callable[..., Any]:
+    """Sign the test client in as a new user with a role (at a partner, made if not given)."""
+
+    def sign_in(role: str, partner: Any = None, **user_fields: Any) -> Any:
+        user = factories.user_with_role(role, partner=partner, **user_fields)
+        db.session.commit()
+        response = client.post(
+            "/sign-in", data={"email": user.email, "password": factories.PASSWORD}
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return user
+
+    return sign_in
+
+
+@pytest.fixture
+def partner(app: Flask) -> Any:
+    p = factories.make_partner()
+    db.session.commit()
+    return p
+
+
+@pytest.fixture
+def other_partner(app: Flask) -> Any:
+    p = factories.make_partner(name="Another Partner")
+    db.session.commit()
+    return p
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # postgres_only tests prove things SQLite cannot (row locks); skip their SQLite run.
+    for item in items:
+        if item.get_closest_marker("postgres_only") and "[sqlite" in item.nodeid:
+            item.add_marker(pytest.mark.skip(reason="proves PostgreSQL behaviour only"))
+
+
+tempfile.tempdir = None

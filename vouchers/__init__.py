@@ -1,0 +1,7 @@
+"""Connectivity voucher schemes, code stock and issuing by SMS."""
+
+from flask import Blueprint
+
+bp = Blueprint("vouchers", __name__)
+
+from vouchers import views  # noqa: E402,F401  (routes attach to bp)
