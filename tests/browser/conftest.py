@@ -34,7 +34,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
-TIMEOUT_MS = 10_000
+TIMEOUT_MS = 20_000  # generous: CI machines are small and shared
 
 
 def _browser_required() -> bool:
@@ -74,7 +74,10 @@ def browser() -> Iterator[Any]:
     if problem:
         _missing_or_skip(problem)
     from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import expect as playwright_expect
     from playwright.sync_api import sync_playwright
+
+    playwright_expect.set_options(timeout=TIMEOUT_MS)
 
     manager = sync_playwright().start()
     try:
@@ -269,6 +272,14 @@ def new_page(browser: Any, live_server: LiveServer, request: pytest.FixtureReque
 @pytest.fixture
 def page(new_page: Callable[..., AxeChecked]) -> AxeChecked:
     return new_page()
+
+
+def expect(locator: Any) -> Any:
+    """Playwright's retrying assertions, imported late so a missing Playwright skips (or fails
+    under REQUIRE_BROWSER=1) in the fixtures instead of breaking collection."""
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(locator)
 
 
 def sign_in(checked: AxeChecked, email: str, password: str = factories.PASSWORD) -> None:

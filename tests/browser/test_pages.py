@@ -8,7 +8,7 @@ import re
 import pytest
 
 from tests import factories
-from tests.browser.conftest import check_page, sign_in
+from tests.browser.conftest import check_page, expect, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -30,13 +30,13 @@ def test_wrong_password_shows_a_focused_error_summary_then_the_right_one_signs_i
     assert "There is a problem" in summary.inner_text()
     assert tab.title().startswith("Error: Sign in")
     # GOV.UK Frontend moves focus to the summary so screen readers announce it.
-    assert tab.evaluate("() => document.activeElement.classList.contains('govuk-error-summary')")
+    expect(summary).to_be_focused()
     check_page(page)
 
     link = summary.get_by_role("link")
     assert link.count() == 1
     link.click()
-    assert tab.evaluate("() => document.activeElement.id") == "email"
+    expect(tab.get_by_label("Email address")).to_be_focused()
     # Nothing was kept but the email address.
     assert tab.get_by_label("Password", exact=True).input_value() == ""
 
@@ -176,3 +176,35 @@ def test_the_axe_check_fails_on_a_page_with_a_violation(page):
     )
     with pytest.raises(AssertionError, match=r"- label \(critical\)"):
         check_page(page)
+
+
+def test_user_without_a_role_is_told_so_and_footer_pages_open(page, person):
+    nobody = person("none")
+    sign_in(page, nobody.email)
+    tab = page.page
+    tab.get_by_role("heading", level=1, name="Your account has no role yet").wait_for()
+    check_page(page)
+
+    footer = tab.get_by_role("contentinfo")
+    footer.get_by_role("link", name="Accessibility").click()
+    tab.get_by_role("heading", level=1, name="Accessibility statement").wait_for()
+    check_page(page)
+    tab.get_by_role("contentinfo").get_by_role("link", name="Privacy").click()
+    tab.get_by_role("heading", level=1, name="How residents' information is used").wait_for()
+    check_page(page)
+
+
+def test_a_form_sent_without_its_session_gets_a_clear_message_not_a_crash(page, person):
+    staff = person("staff")
+    tab = page.page
+    tab.goto("/sign-in")
+    check_page(page)
+    # The session cookie (and with it the CSRF token's secret) is gone, as after a long wait.
+    tab.context.clear_cookies()
+    tab.get_by_label("Email address").fill(staff.email)
+    tab.get_by_label("Password", exact=True).fill(factories.PASSWORD)
+    with tab.expect_response(lambda r: r.request.method == "POST") as sent:
+        tab.get_by_role("button", name="Sign in").click()
+    assert sent.value.status == 400
+    assert "The form had expired" in tab.get_by_role("main").inner_text()
+    check_page(page)

@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import check_page, sign_in
+from tests.browser.conftest import check_page, expect, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -71,7 +71,7 @@ def test_staff_register_a_resident_after_fixing_a_phone_number_then_find_them(
     summary = tab.locator(".govuk-error-summary")
     summary.wait_for()
     assert "There is a problem" in summary.inner_text()
-    assert tab.evaluate("() => document.activeElement.classList.contains('govuk-error-summary')")
+    expect(summary).to_be_focused()
     phone_error = summary.get_by_role("link", name=re.compile("phone number", re.I))
     assert phone_error.count() == 1
     check_page(page)
@@ -85,7 +85,7 @@ def test_staff_register_a_resident_after_fixing_a_phone_number_then_find_them(
     # The summary's link takes the user to the field to fix; what they typed is kept.
     phone_error.click()
     phone_field = tab.get_by_label(re.compile("^Phone number", re.I))
-    assert tab.evaluate("() => document.activeElement.id") == phone_field.get_attribute("id")
+    expect(phone_field).to_be_focused()
     assert tab.get_by_label(re.compile("^Full name", re.I)).input_value() == NAME
     phone_field.fill(PHONE)
     tab.get_by_role("button", name=re.compile("register|save|continue", re.I)).first.click()
