@@ -7,6 +7,7 @@ REQUIRE_BROWSER=1 (CI) they fail instead, so a missing browser can never pass si
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -212,7 +213,7 @@ def check_page(checked: AxeChecked) -> None:
     page.wait_for_load_state("load")
     if not page.evaluate("() => typeof window.axe === 'object'"):
         # Evaluated through the DevTools protocol, so the app's CSP (no inline scripts) stays on.
-        page.evaluate(_AXE_SOURCE())
+        page.evaluate(_axe_source())
     violations = page.evaluate(_AXE_RUN)
     assert not violations, _format_violations(page.url, violations)
     assert not checked.console_errors, (
@@ -222,13 +223,9 @@ def check_page(checked: AxeChecked) -> None:
         checked.checked.add(len(checked.loaded) - 1)
 
 
-_axe_source_cache: list[str] = []
-
-
-def _AXE_SOURCE() -> str:  # noqa: N802 - reads as the constant it caches
-    if not _axe_source_cache:
-        _axe_source_cache.append(AXE.read_text(encoding="utf-8"))
-    return _axe_source_cache[0]
+@functools.cache
+def _axe_source() -> str:
+    return AXE.read_text(encoding="utf-8")
 
 
 @pytest.hookimpl(wrapper=True)
