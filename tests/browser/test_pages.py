@@ -208,3 +208,32 @@ def test_a_form_sent_without_its_session_gets_a_clear_message_not_a_crash(page, 
     assert sent.value.status == 400
     assert "The form had expired" in tab.get_by_role("main").inner_text()
     check_page(page)
+
+
+def test_someone_working_for_two_partners_switches_the_partner_they_act_for(page, live_server):
+    from inclusion.extensions import db
+    from inclusion.tenancy import Membership, PartnerRole
+
+    with live_server.app.app_context():
+        first = factories.make_partner(name="Coventry Libraries")
+        second = factories.make_partner(name="Solihull Homes")
+        user = factories.user_with_role("staff", partner=first)
+        db.session.add(Membership(user=user, partner=second, role=PartnerRole.STAFF))
+        db.session.commit()
+        email = user.email
+        db.session.remove()
+
+    sign_in(page, email)
+    tab = page.page
+    tab.get_by_role("heading", level=1, name="Coventry Libraries").wait_for()
+    check_page(page)
+
+    tab.get_by_role("banner").get_by_role("link", name="Switch partner").click()
+    tab.get_by_role("heading", level=1, name="Choose the partner you are acting for").wait_for()
+    check_page(page)
+    # A form post with its CSRF token, as in real use.
+    tab.get_by_role("button", name="Solihull Homes").click()
+    tab.get_by_role("heading", level=1, name="Solihull Homes").wait_for()
+    assert "You are now acting for Solihull Homes." in tab.get_by_role("main").inner_text()
+    assert "Acting for Solihull Homes" in tab.get_by_role("banner").inner_text()
+    check_page(page)
