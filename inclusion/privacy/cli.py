@@ -13,7 +13,9 @@ from inclusion.extensions import db, utcnow
 from inclusion.privacy import retention
 from inclusion.privacy.models import PeriodUnit
 
-retention_cli = AppGroup("retention", help="Data retention: periods, and erasing what is past them.")
+retention_cli = AppGroup(
+    "retention", help="Data retention: periods, and erasing what is past them."
+)
 
 
 @retention_cli.command("show")

@@ -1,11 +1,12 @@
-"""The core's own privacy handler: residents, consents, assessments, text messages, audit entries."""
+"""The core's privacy handler: residents, consents, assessments, text messages, audit entries."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import JSON, Column, Enum, String, delete, func, or_, select, update
+from sqlalchemy import JSON, Enum, String, Table, delete, func, or_, select, update
 
 from inclusion.audit.models import AuditEntry
 from inclusion.extensions import db, utcnow
@@ -33,8 +34,7 @@ ERASED_ERROR_CODE = "erased"
 BATCH = 500
 
 
-def _free_text_columns(table_columns: Sequence[Column[object]], kept: frozenset[str]
-                       ) -> list[str]:
+def _free_text_columns(table_columns: Iterable[Any], kept: frozenset[str]) -> list[str]:
     """Nullable text columns that are not enums and not in `kept`: the ones to empty.
 
     Written generically so a column added later (notes, an address) is erased too without
@@ -65,17 +65,17 @@ def erase_core(resident: Resident) -> list[int]:
     resident.fact_key = new_fact_key()
     resident.date_of_birth = None
     resident.imd_decile = None
-    for attr in _free_text_columns(list(Resident.__table__.columns), RESIDENT_KEPT):
+    for attr in _free_text_columns(Resident.__table__.columns, RESIDENT_KEPT):
         setattr(resident, attr, None)
 
     for consent in resident.consents:
         if consent.withdrawn_at is None:
             consent.withdrawn_at = now
-        for attr in _free_text_columns(list(Consent.__table__.columns), frozenset()):
+        for attr in _free_text_columns(Consent.__table__.columns, frozenset()):
             setattr(consent, attr, None)
 
     assessment_text = _free_text_columns(
-        list(Assessment.__table__.columns), frozenset({"foundation_tasks", "confidence"})
+        Assessment.__table__.columns, frozenset({"foundation_tasks", "confidence"})
     )
     for assessment in resident.assessments:
         for attr in assessment_text:
@@ -252,12 +252,9 @@ def expire_core(policy: RetentionPolicy, now: datetime, dry_run: bool) -> list[E
         )
     # The audit log is append-only for the application; retention is the one exception, done
     # as a bulk statement (the ORM's delete guard applies to single entries).
+    table = cast(Table, AuditEntry.__table__)
     for start in range(0, len(audit_ids), BATCH):
-        db.session.execute(
-            delete(AuditEntry.__table__).where(
-                AuditEntry.__table__.c.id.in_(audit_ids[start:start + BATCH])
-            )
-        )
+        db.session.execute(delete(table).where(table.c.id.in_(audit_ids[start:start + BATCH])))
     db.session.flush()
     return lines
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Response as FlaskResponse
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from inclusion.access import Rule, access
 from inclusion.exceptions import ConflictError, DomainError
@@ -79,12 +81,14 @@ def subject_access(resident_id: int) -> str | Response | tuple[str, int]:
     person = get_scoped_or_404(Resident, resident_id)
     erasure = services.erasure_of(person.id)
     form = AccessRequestForm()
-    if request.method == "GET" and form.received_on.data is None:
+    if request.method == "GET":
         form.received_on.data = _today()
     if erasure is None and form.validate_on_submit():
         try:
+            received_on = form.received_on.data
+            assert received_on is not None  # InputRequired
             sar = services.record_access_request(
-                resident=person, received_on=form.received_on.data, today=_today(),
+                resident=person, received_on=received_on, today=_today(),
                 by=current_user.id,
             )
         except DomainError as exc:
@@ -129,7 +133,7 @@ def _export(request_id: int, file_format: str) -> Response:
     services.record_export(request=sar, file_format=file_format, by=current_user.id)
     db.session.commit()
     filename = f"subject-access-{sar.resident_id}-{sar.received_on.isoformat()}.{file_format}"
-    return Response(body, mimetype=mimetype, headers={
+    return FlaskResponse(body, mimetype=mimetype, headers={
         "Content-Disposition": f'attachment; filename="{filename}"',
         "Cache-Control": "no-store",
     })

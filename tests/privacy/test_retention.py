@@ -1,4 +1,4 @@
-"""Retention: a dry run changes nothing, a run erases what is past its time, a second run nothing."""
+"""Retention: a dry run changes nothing, a run erases what is past its time, a rerun nothing."""
 
 from __future__ import annotations
 
@@ -16,7 +16,12 @@ from inclusion.privacy import retention
 from inclusion.privacy.models import Erasure, ErasureReason, PeriodUnit
 from inclusion.residents.models import Resident
 from inclusion.sms.models import MessageStatus
-from tests.privacy.helpers import messages_of, registered_with_facts, resident_with_history, snapshot
+from tests.privacy.helpers import (
+    messages_of,
+    registered_with_facts,
+    resident_with_history,
+    snapshot,
+)
 from tests.privacy.scan import needles_for, scan_database
 
 OLD = dict(name="Dorothea Quennell-Smyth", phone="+441214960555",
