@@ -10,7 +10,8 @@ Each domain package plugs in with a few lines and the core never imports it:
 - ``erase(resident)`` scrubs the package's personal fields for that resident (in the caller's
   transaction: flush, never commit) and returns the ids of partners that had received the data
   (referral partners), so they can be told.
-- ``collect(resident)`` returns ``Section``s for a subject access export.
+- ``collect(resident)`` returns ``Section``s for a subject access export (mask secrets such
+  as voucher codes: ``"••••3F7A"``).
 - ``expire(policy, now, dry_run)`` applies retention to the package's record types and returns
   ``Expired`` lines (counts, and ids of what went or would go); ``policy.cutoff("loans")`` says
   where the line falls. A dry run changes nothing.
@@ -19,6 +20,10 @@ Each domain package plugs in with a few lines and the core never imports it:
   erases someone who is still being helped.
 - ``audit_refs(resident)`` returns ``(entity_type, entity_id)`` pairs whose audit entries are
   about the resident, for the subject access export.
+
+Hooks run inside the caller's transaction, which may still roll back: a hook that removes
+something outside the database (an uploaded file) should do so only after commit (for example
+from a SQLAlchemy ``after_commit`` session event), never directly.
 """
 
 from __future__ import annotations

@@ -125,7 +125,8 @@ def _export(request_id: int, file_format: str) -> Response:
         "response_due_on": sar.due_on.isoformat(),
     }
     if file_format == "pdf":
-        body = export.render_pdf(export=data, context={"sar": sar, "resident": person})
+        body = export.render_pdf(export=data, context={"sar": sar, "resident": person,
+                                                       "generated_on": _today()})
         mimetype = "application/pdf"
     else:
         body = export.render_json(export=data, context=context)

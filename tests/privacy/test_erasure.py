@@ -240,3 +240,27 @@ def test_erase_page_explains_what_goes_and_asks_for_the_word(client, login_as, p
     assert "This cannot be undone" in page
     assert "Type ERASE to confirm" in page
     assert "Retention period ended" not in page
+
+
+def test_personal_data_page_links_to_subject_access_and_erasure(client, login_as, partner):
+    login_as("partner_admin", partner)
+    target = resident_with_history(partner, **TARGET)
+    db.session.commit()
+
+    page = client.get(f"/privacy/residents/{target.id}").get_data(as_text=True)
+
+    assert f'href="/privacy/residents/{target.id}/erase"' in page
+    assert f'href="/privacy/residents/{target.id}/subject-access"' in page
+
+
+def test_personal_data_page_of_an_erased_resident_offers_no_actions(client, login_as, partner):
+    login_as("partner_admin", partner)
+    target = resident_with_history(partner, **TARGET)
+    services.erase_resident(resident=target, reason=ErasureReason.RESIDENT_ASKED, by=None)
+    db.session.commit()
+
+    page = client.get(f"/privacy/residents/{target.id}").get_data(as_text=True)
+
+    assert "was erased on" in page
+    assert f'href="/privacy/residents/{target.id}/erase"' not in page
+    assert TARGET["name"] not in page
