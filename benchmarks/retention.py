@@ -1,4 +1,7 @@
-"""How long retention and erasure take: `python benchmarks/retention.py [--scale N] [--database-url URL]`.
+"""How long retention and erasure take.
+
+    python benchmarks/retention.py [--scale N] [--database-url URL]
+
 
 Builds N residents (half inactive for three years), each with a consent, an assessment, a text
 message and two facts, then times a retention dry run, a real run, a second (idempotent) run,
@@ -18,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--scale", type=int, default=2000, help="residents to create")
     parser.add_argument("--database-url", help="defaults to a temporary SQLite file")
     args = parser.parse_args()
@@ -49,7 +52,8 @@ def main() -> None:
             if n % 500 == 499:
                 db.session.commit()
         db.session.commit()
-        print(f"built {args.scale} residents in {time.perf_counter() - started:.1f} s ({url.split(':')[0]})")
+        took = time.perf_counter() - started
+        print(f"built {args.scale} residents in {took:.1f} s ({url.split(':')[0]})")
 
         def timed(label: str, dry_run: bool) -> None:
             t0 = time.perf_counter()
