@@ -123,6 +123,9 @@ class Report:
             out.append(text)
         if not self.changed:
             out.append("  Nothing is past its retention period.")
+        elif self.dry_run and self.counts().get("residents"):
+            out.append("  Records of residents who would be erased may also be counted under "
+                       "their own type; a real run counts each once.")
         return "\n".join(out)
 
 
