@@ -47,6 +47,9 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     from inclusion import cli
 
     cli.init_app(app)
+    from inclusion.privacy import cli as privacy_cli
+
+    privacy_cli.init_app(app)
     return app
 
 
@@ -56,6 +59,7 @@ def _register_blueprints(app: Flask) -> None:
     from inclusion.audit.views import bp as audit_bp
     from inclusion.auth.views import bp as auth_bp
     from inclusion.main import bp as main_bp
+    from inclusion.privacy.views import bp as privacy_bp
     from inclusion.residents.views import bp as residents_bp
     from learners import bp as learners_bp
     from partners import bp as partners_bp
@@ -65,6 +69,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(residents_bp, url_prefix="/residents")
     app.register_blueprint(audit_bp, url_prefix="/audit")
+    app.register_blueprint(privacy_bp, url_prefix="/privacy")
     app.register_blueprint(partners_bp, url_prefix="/partners")
     app.register_blueprint(devices_bp, url_prefix="/devices")
     app.register_blueprint(vouchers_bp, url_prefix="/vouchers")
