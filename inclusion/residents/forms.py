@@ -110,6 +110,15 @@ class ChoiceMixin:
             raise StopValidation("Choose one of the options listed")
 
 
+class ChecklistField(SelectMultipleField):
+    """Any number of ticks from a list (empty is a real answer: "none of these")."""
+
+    def pre_validate(self, form: Any) -> None:
+        allowed = {c.value for c in self._iter_choices_normalized()}
+        if set(self.data or []) - allowed:
+            raise StopValidation("Choose from the options listed")
+
+
 class ChoiceRadioField(ChoiceMixin, RadioField):
     pass
 
@@ -128,20 +137,23 @@ class ResidentDetailsForm(FlaskForm):
     name = StringField(
         "Full name",
         widget=GovTextInput(),
-        validators=[DataRequired("Enter the person's full name"), Length(max=200)],
+        validators=[
+            DataRequired("Enter the person's full name"),
+            Length(max=200, message="Name must be 200 characters or fewer"),
+        ],
     )
     phone = StringField(
         "Mobile or phone number (optional)",
         widget=GovTextInput(),
         description="Leave blank if they have no phone. We use it for text messages.",
-        validators=[Length(max=40)],
+        validators=[Length(max=40, message="Enter a phone number, like 07700 900 982")],
     )
     email = EmailField(
         "Email address (optional)",
         widget=GovTextInput(),
         validators=[
             Optional(),
-            Length(max=254),
+            Length(max=254, message="Email address must be 254 characters or fewer"),
             Email("Enter an email address like name@example.com", check_deliverability=False),
         ],
     )
@@ -149,7 +161,7 @@ class ResidentDetailsForm(FlaskForm):
         "Home postcode (optional)",
         widget=GovTextInput(),
         description="Leave blank if they have no fixed address.",
-        validators=[Length(max=12)],
+        validators=[Length(max=20, message="Enter a real UK postcode, like B1 1AA")],
     )
     local_authority = ChoiceSelectField(
         "Local authority they live in",
@@ -290,7 +302,7 @@ class AssessmentFieldsForm(FlaskForm):
         choices=_labelled(DEVICE_ACCESS_LABELS),
         required="Choose what device they can use",
     )
-    foundation_tasks = SelectMultipleField(
+    foundation_tasks = ChecklistField(
         "Which of these can they do on their own?",
         widget=GovCheckboxesInput(),
         description="Tick every one they can do without help. Leave all unticked if none.",
