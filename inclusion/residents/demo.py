@@ -33,33 +33,51 @@ from inclusion.residents.models import (
 )
 from inclusion.tenancy import Partner, PartnerKind, PartnerRole
 
-# First names and family names from the many communities of the West Midlands.
-FIRST_NAMES = (
-    "Amina", "Mohammed", "Fatima", "Imran", "Aisha", "Bilal", "Nasreen", "Tariq", "Shazia",
-    "Gurpreet", "Harjinder", "Manjit", "Sukhwinder", "Rajesh", "Priya", "Anil", "Sunita",
-    "Deepak", "Kiran", "Oluwaseun", "Chiamaka", "Kwame", "Abena", "Tendai", "Blessing",
-    "Winston", "Marcia", "Delroy", "Claudette", "Errol", "Hyacinth", "Margaret", "Doreen",
-    "Brian", "Maureen", "Keith", "Sandra", "Gary", "Tracey", "Darren", "Jade", "Liam",
-    "Chloe", "Kayleigh", "Connor", "Siobhan", "Declan", "Aoife", "Piotr", "Agnieszka",
-    "Tomasz", "Katarzyna", "Andrei", "Elena", "Ionut", "Bogdan", "Olena", "Oksana",
-    "Dmytro", "Iryna", "Abdirahman", "Hodan", "Faduma", "Yonas", "Selam", "Tesfaye",
-    "Reza", "Maryam", "Dariush", "Shirin", "Rojda", "Azad", "Wei", "Mei", "Thanh", "Linh",
-    "Zainab", "Yusuf", "Hamza", "Ruqayyah", "Samuel", "Grace", "Joseph", "Rose", "Patrick",
-    "Eileen", "Stanley", "Beryl", "Jaspreet", "Navdeep", "Rukhsana", "Shabana", "Mehmet",
-    "Ayşe", "José", "Zoë", "Siân", "Bartłomiej",
+# First and family names from the many communities of the West Midlands, kept together by
+# background so that the demo reads like real people, weighted roughly by the region's mix.
+NAME_GROUPS: tuple[tuple[int, tuple[str, ...], tuple[str, ...]], ...] = (
+    (34, ("Margaret", "Doreen", "Brian", "Maureen", "Keith", "Sandra", "Gary", "Tracey",
+          "Darren", "Jade", "Liam", "Chloe", "Kayleigh", "Stanley", "Beryl", "Joan", "Derek",
+          "Pauline", "Craig", "Stacey", "Siân", "Zoë", "Eileen", "Ron"),
+     ("Smith", "Jones", "Williams", "Taylor", "Davies", "Evans", "Walker", "Wright", "Hughes",
+      "Edwards", "Green", "Hall", "Bennett", "Lewis", "Price", "Morris", "Cartwright",
+      "Bayliss", "Onions", "Hadley")),
+    (14, ("Amina", "Mohammed", "Fatima", "Imran", "Aisha", "Bilal", "Nasreen", "Tariq",
+          "Shazia", "Zainab", "Yusuf", "Hamza", "Rukhsana", "Shabana", "Ruqayyah", "Asif"),
+     ("Khan", "Hussain", "Ahmed", "Begum", "Akhtar", "Ali", "Iqbal", "Rashid", "Mahmood",
+      "Bibi", "Shah")),
+    (10, ("Gurpreet", "Harjinder", "Manjit", "Sukhwinder", "Jaspreet", "Navdeep", "Rajesh",
+          "Priya", "Anil", "Sunita", "Deepak", "Kiran", "Hitesh", "Meena"),
+     ("Singh", "Kaur", "Sandhu", "Gill", "Bains", "Patel", "Sharma", "Mistry", "Chauhan",
+      "Johal")),
+    (8, ("Winston", "Marcia", "Delroy", "Claudette", "Errol", "Hyacinth", "Leroy",
+         "Beverley", "Clive", "Jennifer"),
+     ("Campbell", "Francis", "Thompson", "Brown", "Douglas", "Robinson", "Clarke", "Grant",
+      "Henry", "McKenzie")),
+    (7, ("Oluwaseun", "Chiamaka", "Kwame", "Abena", "Tendai", "Blessing", "Samuel", "Grace",
+         "Emeka", "Ngozi"),
+     ("Adeyemi", "Okafor", "Mensah", "Boateng", "Moyo", "Oyelaran", "Okonkwo", "Asante")),
+    (6, ("Piotr", "Agnieszka", "Tomasz", "Katarzyna", "Bartłomiej", "Małgorzata", "Andrei",
+         "Elena", "Ionuț", "Bogdan"),
+     ("Nowak", "Kowalski", "Wiśniewski", "Wójcik", "Popescu", "Ionescu", "Dumitru")),
+    (5, ("Abdirahman", "Hodan", "Faduma", "Yonas", "Selam", "Tesfaye", "Filmon", "Amal"),
+     ("Abdi", "Mohamud", "Warsame", "Tesfay", "Gebremedhin", "Haile", "Osman")),
+    (4, ("Reza", "Maryam", "Dariush", "Shirin", "Rojda", "Azad", "Ahmad", "Layla", "Omar"),
+     ("Hosseini", "Karimi", "Rahimi", "Mahmoud", "Haddad", "Barzani", "Al-Khatib")),
+    (4, ("Olena", "Oksana", "Dmytro", "Iryna", "Mykola", "Tetiana"),
+     ("Shevchenko", "Kovalenko", "Bondarenko", "Tkachenko", "Melnyk")),
+    (4, ("Patrick", "Siobhan", "Declan", "Aoife", "Seán", "Bridget", "Connor"),
+     ("O'Connor", "Murphy", "Kelly", "Byrne", "McLaughlin", "Ó Briain", "Doyle")),
+    (4, ("Wei", "Mei", "Thanh", "Linh", "Mehmet", "Ayşe", "José", "Ana"),
+     ("Nguyen", "Tran", "Chen", "Wang", "Yilmaz", "Demir", "Fernandes", "Santos")),
 )
-FAMILY_NAMES = (
-    "Khan", "Hussain", "Ahmed", "Begum", "Akhtar", "Ali", "Iqbal", "Rashid", "Mahmood",
-    "Singh", "Kaur", "Sandhu", "Gill", "Bains", "Patel", "Sharma", "Mistry", "Chauhan",
-    "Adeyemi", "Okafor", "Mensah", "Boateng", "Moyo", "Campbell", "Francis", "Thompson",
-    "Brown", "Smith", "Jones", "Williams", "Taylor", "Davies", "Evans", "Walker", "Wright",
-    "Hughes", "Edwards", "Green", "Hall", "O'Connor", "Murphy", "Kelly", "Byrne", "Nowak",
-    "Kowalski", "Wiśniewski", "Popescu", "Ionescu", "Shevchenko", "Kovalenko", "Bondarenko",
-    "Abdi", "Mohamud", "Warsame", "Tesfay", "Gebremedhin", "Hosseini", "Karimi", "Rahimi",
-    "Yilmaz", "Demir", "Nguyen", "Tran", "Chen", "Wang", "Li", "Mahmoud", "Haddad",
-    "Oyelaran", "Douglas", "Bennett", "Lewis", "Robinson", "Clarke", "Price", "Morris",
-    "Fernandes", "McLaughlin", "Ó Briain",
-)
+
+
+def _name(rng: random.Random) -> tuple[str, str]:
+    weights = [weight for weight, _, _ in NAME_GROUPS]
+    _, firsts, families = rng.choices(NAME_GROUPS, weights=weights)[0]
+    return rng.choice(firsts), rng.choice(families)
+
 
 # Postcode districts of each authority (outward codes), by ONS code.
 DISTRICTS: dict[str, tuple[str, ...]] = {
@@ -144,10 +162,11 @@ def _details(rng: random.Random, partner: Partner, phone: str | None, today: dat
     if rng.random() < 0.7:
         born_year = today.year - rng.randint(low + 1, high)
         date_of_birth = date(born_year, rng.randint(1, 12), rng.randint(1, 28))
-    first, family = rng.choice(FIRST_NAMES), rng.choice(FAMILY_NAMES)
+    first, family = _name(rng)
     email = None
     if phone and rng.random() < 0.3:
-        local = "".join(ch for ch in f"{first}.{family}".lower() if ch in string.ascii_lowercase + ".")
+        allowed = string.ascii_lowercase + "."
+        local = "".join(ch for ch in f"{first}.{family}".lower() if ch in allowed)
         email = f"{local}{rng.randint(1, 99)}@example.com"
     return services.Details(
         name=f"{first} {family}",
@@ -169,8 +188,9 @@ def _details(rng: random.Random, partner: Partner, phone: str | None, today: dat
 
 def _staff_id(partner: Partner) -> int | None:
     staff = [m.user_id for m in partner.memberships if m.role is PartnerRole.STAFF]
-    admins = [m.user_id for m in partner.memberships]
-    return (staff or admins or [None])[0]
+    anyone = [m.user_id for m in partner.memberships]
+    chosen = staff or anyone
+    return chosen[0] if chosen else None
 
 
 def seed_residents(*, partners: list[Partner], count: int, rng: random.Random) -> None:
@@ -206,9 +226,12 @@ def seed_residents(*, partners: list[Partner], count: int, rng: random.Random) -
             allow_duplicate=True,
             registered_on=registered_on,
         )
+        # Back-date the record and its consents to the day they were registered.
         resident.created_at = resident.created_at.replace(
             year=registered_on.year, month=registered_on.month, day=registered_on.day
         )
+        for consent in resident.consents:
+            consent.recorded_at = resident.created_at
         if wanted is not Classification.ENGAGED_USER and rng.random() < 0.35:
             _follow_up(rng, resident, wanted, registered_on, today, user_id)  # type: ignore[arg-type]
         if consents and rng.random() < 0.04:

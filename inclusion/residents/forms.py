@@ -94,12 +94,14 @@ class ChoiceMixin:
     know what to do instead.
     """
 
+    data: Any
+
     def __init__(self, *args: Any, required: str | None = None, **kwargs: Any) -> None:
         self.required_message = required
         super().__init__(*args, **kwargs)
 
     def pre_validate(self, form: Any) -> None:
-        data = self.data  # type: ignore[attr-defined]
+        data = self.data
         if data in (None, ""):
             self.data = None
             if self.required_message:
@@ -379,7 +381,7 @@ class ConsentWithdrawForm(FlaskForm):
     note = TextAreaField(
         "Note (optional)",
         widget=GovTextArea(),
-        description="For example, how they asked. Do not include health or other sensitive details.",
+        description="For example, how they asked. Leave out health or other sensitive details.",
         validators=[Length(max=200, message="Note must be 200 characters or fewer")],
     )
     submit = SubmitField("Withdraw consent", widget=GovSubmitInput())

@@ -117,7 +117,7 @@ CONFIDENCE_LEVELS: tuple[tuple[str, str], ...] = (
 
 
 def classify(last_use: LastUse, tasks: list[str]) -> Classification:
-    """Non-user: no use in the last three months; limited: not every foundation task; else engaged."""
+    """Non-user: no use in the last 3 months; limited: not every foundation task; else engaged."""
     if last_use is not LastUse.WITHIN_3_MONTHS:
         return Classification.NON_USER
     if set(FOUNDATION_TASK_CODES) - set(tasks):

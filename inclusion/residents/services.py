@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select
@@ -14,7 +15,7 @@ from inclusion import audit
 from inclusion.exceptions import ConflictError, ValidationError
 from inclusion.extensions import db, utcnow
 from inclusion.forms import normalise_phone, normalise_postcode
-from inclusion.outcomes import FactKind, record_fact
+from inclusion.outcomes import FactKind, FactSubject, record_fact
 from inclusion.reference import (
     AUTHORITY_NAMES,
     BENEFITS,
@@ -97,6 +98,11 @@ class DuplicateResidentError(ConflictError):
             "This person may already be registered. Check the records below before going on."
         )
         self.matches = matches
+
+
+def _subject(resident: Resident) -> FactSubject:
+    # Resident satisfies FactSubject; mypy reads the protocol's plain attribute as invariant.
+    return cast("FactSubject", resident)
 
 
 def today() -> date:
@@ -265,9 +271,10 @@ def register_resident(
         user_id=user_id,
     )
     db.session.flush()
-    record_fact(FactKind.RESIDENT_REGISTERED, resident=resident, partner_id=partner_id,
+    subject = _subject(resident)
+    record_fact(FactKind.RESIDENT_REGISTERED, resident=subject, partner_id=partner_id,
                 occurred_on=on)
-    record_fact(FactKind.ASSESSMENT, resident=resident, partner_id=partner_id, occurred_on=on,
+    record_fact(FactKind.ASSESSMENT, resident=subject, partner_id=partner_id, occurred_on=on,
                 detail=f"first:{assessment.classification.value}")
     given = [name for name, value in values.items() if value not in (None, "")]
     audit.record("resident registered", entity_type="resident", entity_id=resident.id,
@@ -361,7 +368,7 @@ def add_assessment(
     assessment = _new_assessment(resident=resident, kind=kind, answers=answers, assessed_on=on,
                                  user_id=user_id)
     db.session.flush()
-    record_fact(FactKind.ASSESSMENT, resident=resident, partner_id=resident.partner_id,
+    record_fact(FactKind.ASSESSMENT, resident=_subject(resident), partner_id=resident.partner_id,
                 occurred_on=on, detail=f"follow-up:{assessment.classification.value}")
     audit.record("assessment added", entity_type="assessment", entity_id=assessment.id,
                  partner_id=resident.partner_id, user_id=user_id, detail=kind.value)

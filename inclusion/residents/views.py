@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
@@ -14,6 +24,7 @@ from inclusion.exceptions import ConflictError, ValidationError
 from inclusion.extensions import db
 from inclusion.forms import add_form_error
 from inclusion.main import panels
+from inclusion.reference import BENEFITS, DISABILITY, EMPLOYMENT_STATUSES, ETHNIC_GROUPS, GENDERS
 from inclusion.residents import services, timeline
 from inclusion.residents.forms import (
     AssessmentCreateForm,
@@ -22,7 +33,6 @@ from inclusion.residents.forms import (
     ResidentEditForm,
     ResidentRegisterForm,
 )
-from inclusion.reference import BENEFITS, DISABILITY, EMPLOYMENT_STATUSES, ETHNIC_GROUPS, GENDERS
 from inclusion.residents.models import (
     CONSENT_SLUGS,
     CONSENT_TITLES,

@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from inclusion.extensions import db
 from inclusion.outcomes.models import FactKind, OutcomeFact
+from inclusion.reference import LOCAL_AUTHORITIES
 from inclusion.residents import timeline
 from inclusion.residents.models import AssessmentKind, Resident
-from inclusion.reference import LOCAL_AUTHORITIES
 from tests import factories
 
 WEST_MIDLANDS = {la.code for la in LOCAL_AUTHORITIES}
