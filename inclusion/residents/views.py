@@ -245,6 +245,9 @@ def give_consent(resident_id: int, kind: str) -> str | Response | tuple[str, int
             db.session.commit()
             flash(f"Consent recorded: {CONSENT_TITLES[consent_kind].lower()}.", "success")
             return redirect(url_for("residents.detail", resident_id=resident.id))
+    elif request.method == "GET" and resident.has_consent(consent_kind):
+        flash("They have already given this consent.", "info")
+        return redirect(url_for("residents.detail", resident_id=resident.id))
     return render_template(
         "residents/give_consent.html", form=form, resident=resident,
         title=CONSENT_TITLES[consent_kind], wording=CONSENT_WORDING[consent_kind],

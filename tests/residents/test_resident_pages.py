@@ -251,3 +251,19 @@ def test_assessment_answers_round_trip(client, login_as, partner):
     assert latest.device_access.value == "shared"
     assert set(latest.confidence) == {"communicating", "handling-information", "transacting",
                                       "problem-solving", "safe-legal"}
+
+
+def test_consent_pages_send_staff_back_when_there_is_nothing_to_do(client, login_as, partner):
+    login_as("staff", partner)
+    resident = _resident(partner)
+    factories.give_consent(resident, ConsentKind.SMS_CONTACT)
+    db.session.commit()
+    give = client.get(f"/residents/{resident.id}/consents/sms/give")
+    assert give.status_code == 302
+    assert give.headers["Location"].endswith(f"/residents/{resident.id}")
+    withdraw = client.get(f"/residents/{resident.id}/consents/sharing/withdraw")
+    assert withdraw.status_code == 302
+    before = snapshot()
+    assert client.post(f"/residents/{resident.id}/consents/sms/give",
+                       data={"agreed": "y"}).status_code == 409
+    assert snapshot() == before
