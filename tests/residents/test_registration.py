@@ -188,6 +188,7 @@ def test_same_phone_at_the_partner_warns_and_register_anyway_confirms(client, lo
     assert response.status_code == 200
     assert "This person may already be registered" in page
     assert f'href="/residents/{existing.id}"' in page
+    assert "same phone number" in page
     assert "register anyway" in page
     assert snapshot() == before
 
@@ -204,6 +205,7 @@ def test_same_name_and_date_of_birth_warns(client, login_as, partner):
     db.session.commit()
     page = client.post("/residents/new", data=registration_data(phone="")).get_data(as_text=True)
     assert "This person may already be registered" in page
+    assert "same name and date of birth" in page
     assert f'href="/residents/{existing.id}"' in page
 
 
