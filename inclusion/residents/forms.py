@@ -327,12 +327,22 @@ class AssessmentFieldsForm(FlaskForm):
         return [getattr(self, f"confidence_{code.replace('-', '_')}") for code, _ in SKILL_AREAS]
 
 
+# Plain words for each skill area, so a volunteer can ask about it without the jargon.
+SKILL_AREA_HINTS = {
+    "communicating": "Messages, email, video calls with family and friends",
+    "handling-information": "Searching for information, saving photos and documents",
+    "transacting": "Buying things, paying bills, filling in forms online (such as benefits)",
+    "problem-solving": "Finding help or a how-to video when something does not work",
+    "safe-legal": "Spotting scams, keeping passwords and personal details safe",
+}
+
 for _code, _label in SKILL_AREAS:
     setattr(
         AssessmentFieldsForm,
         f"confidence_{_code.replace('-', '_')}",
         ChoiceRadioField(
             _label,
+            description=SKILL_AREA_HINTS[_code],
             widget=GovRadioInput(),
             choices=choices(CONFIDENCE_LEVELS),
             required=f"Choose how confident they feel about {_label.lower()}",
