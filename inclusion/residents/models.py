@@ -24,6 +24,36 @@ class ConsentKind(enum.StrEnum):
     REFERRAL_SHARING = "referral sharing"
 
 
+# The wording staff read out when asking for consent. Change the version whenever the wording
+# changes, so each recorded consent says which words the person agreed to.
+CONSENT_WORDING_VERSION = "2026.1"
+CONSENT_WORDING: dict[ConsentKind, str] = {
+    ConsentKind.SMS_CONTACT: (
+        "We may send you text messages about the help you get from us, such as voucher codes, "
+        "when a device is due back, and updates on a course you were referred to. "
+        "You can ask us to stop at any time."
+    ),
+    ConsentKind.REFERRAL_SHARING: (
+        "When we refer you to another organisation in the coalition (for a course or support), "
+        "we may share your name, contact details and what you need help with, so they can "
+        "contact you. You can ask us to stop at any time."
+    ),
+}
+# Short names used in page addresses (/consents/sms/withdraw).
+CONSENT_SLUGS: dict[str, ConsentKind] = {
+    "sms": ConsentKind.SMS_CONTACT,
+    "sharing": ConsentKind.REFERRAL_SHARING,
+}
+CONSENT_TITLES: dict[ConsentKind, str] = {
+    ConsentKind.SMS_CONTACT: "Contact by text message",
+    ConsentKind.REFERRAL_SHARING: "Sharing with referral partners",
+}
+
+
+def consent_slug(kind: ConsentKind) -> str:
+    return next(slug for slug, k in CONSENT_SLUGS.items() if k is kind)
+
+
 class LastUse(enum.StrEnum):
     WITHIN_3_MONTHS = "within the last 3 months"
     MONTHS_3_TO_12 = "3 to 12 months ago"
@@ -87,12 +117,25 @@ CONFIDENCE_LEVELS: tuple[tuple[str, str], ...] = (
 
 
 def classify(last_use: LastUse, tasks: list[str]) -> Classification:
-    """Non-user: no use in the last three months; limited: not every foundation task; else engaged."""
+    """Non-user: no use in the last 3 months; limited: not every foundation task; else engaged."""
     if last_use is not LastUse.WITHIN_3_MONTHS:
         return Classification.NON_USER
     if set(FOUNDATION_TASK_CODES) - set(tasks):
         return Classification.LIMITED_USER
     return Classification.ENGAGED_USER
+
+
+FOLLOW_UP_KINDS: tuple[AssessmentKind, ...] = (
+    AssessmentKind.AFTER_SUPPORT,
+    AssessmentKind.THREE_MONTHS,
+    AssessmentKind.SIX_MONTHS,
+    AssessmentKind.OTHER,
+)
+
+
+def search_name(name: str) -> str:
+    """The form of a name kept for search and duplicate checks: lower case, single spaces."""
+    return " ".join(name.lower().split())
 
 
 def new_fact_key() -> str:
@@ -131,6 +174,7 @@ class Resident(Timestamped, Base):
     # Random key carried by outcome facts; meaningless once this record is erased.
     fact_key: Mapped[str] = mapped_column(String(32), unique=True, default=new_fact_key)
 
+    registered_by = relationship("User", foreign_keys=[registered_by_id])
     consents: Mapped[list[Consent]] = relationship(
         back_populates="resident", cascade="all, delete-orphan", order_by="Consent.recorded_at"
     )

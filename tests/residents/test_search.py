@@ -1,0 +1,83 @@
+"""Finding residents by name, phone or postcode, only within the acting partner."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from inclusion.extensions import db
+from tests import factories
+
+RESULT_LINK = re.compile(r'href="/residents/\d+"')
+
+
+@pytest.fixture
+def people(partner, other_partner):
+    ours = {
+        "amina": factories.make_resident(partner, name="Amina Begum Khan", phone="+447700900111",
+                                         postcode="B11 1AA"),
+        "piotr": factories.make_resident(partner, name="Piotr Nowak", phone="+447700900222",
+                                         postcode="WV10 7WJ"),
+        "noel": factories.make_resident(partner, name="Noel O'Brien", phone=None,
+                                        postcode=None),
+    }
+    theirs = factories.make_resident(other_partner, name="Amina Khan", phone="+447700900222",
+                                     postcode="B11 1AA")
+    db.session.commit()
+    return ours, theirs
+
+
+def _results(client, q):
+    return client.get("/residents/", query_string={"q": q}).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("q", ["amina", "AMINA KHAN", "khan amina", "07700 900111",
+                               "+44 7700 900111", "7700900111", "b111aa", "B11 1AA", "B11"])
+def test_search_finds_own_resident_by_name_phone_or_postcode(client, login_as, partner, people,
+                                                             q):
+    login_as("staff", partner)
+    ours, theirs = people
+    page = _results(client, q)
+    assert f'href="/residents/{ours["amina"].id}"' in page
+    assert f'href="/residents/{theirs.id}"' not in page
+    assert f'href="/residents/{ours["piotr"].id}"' not in page
+
+
+def test_search_by_phone_never_shows_another_partners_resident(client, login_as, partner,
+                                                               people):
+    login_as("staff", partner)
+    ours, theirs = people
+    page = _results(client, "07700 900222")
+    assert "1 resident found" in page
+    assert f'href="/residents/{ours["piotr"].id}"' in page
+    assert f'href="/residents/{theirs.id}"' not in page
+
+
+def test_search_treats_wildcards_and_quotes_as_text(client, login_as, partner, people):
+    login_as("staff", partner)
+    ours, _ = people
+    assert "0 residents found" in _results(client, "%")
+    assert "0 residents found" in _results(client, "_")
+    assert f'href="/residents/{ours["noel"].id}"' in _results(client, "o'brien")
+
+
+def test_search_results_are_paginated(client, login_as, partner):
+    login_as("staff", partner)
+    for n in range(30):
+        factories.make_resident(partner, name=f"Pat Example {n:02d}")
+    db.session.commit()
+    first = _results(client, "pat example")
+    assert "30 residents found" in first
+    assert len(RESULT_LINK.findall(first)) == 25
+    assert "Page 1 of 2" in first
+    second = client.get("/residents/", query_string={"q": "pat example", "page": 2})
+    page = second.get_data(as_text=True)
+    assert len(RESULT_LINK.findall(page)) == 5
+    assert "Pat Example 29" in page
+
+
+def test_search_page_links_to_registration(client, login_as, partner):
+    login_as("staff", partner)
+    page = client.get("/residents/").get_data(as_text=True)
+    assert 'href="/residents/new"' in page
