@@ -1,10 +1,5 @@
 """In a real browser: staff register a resident, correct a mistake the form points out, then
-find the resident by search. axe-core checks every page on the way.
-
-Resident registration is built on another branch. Until `residents.register` exists this test
-is an expected failure (strict, so it cannot pass by accident); once the route lands it runs
-as a real test with no change here.
-"""
+find the resident by search. axe-core checks every page on the way."""
 
 from __future__ import annotations
 
@@ -17,38 +12,33 @@ from tests.browser.conftest import check_page, expect, sign_in
 pytestmark = pytest.mark.browser
 
 NAME = "Amina Okafor"
+PHONE_LABEL = re.compile("phone number", re.I)
 PHONE = "07700 900982"
 
-
-@pytest.fixture(autouse=True)
-def _until_registration_lands(request: pytest.FixtureRequest, live_server) -> None:
-    if "residents.register" not in live_server.app.view_functions:
-        request.applymarker(
-            pytest.mark.xfail(
-                reason="resident registration lands from the residents branch", strict=True
-            )
-        )
 
 
 def _choose(tab, group: str, option: str) -> None:
     """Tick a radio or checkbox by its fieldset legend and its label."""
     tab.get_by_role("group", name=re.compile(group, re.I)).get_by_label(
-        re.compile(option, re.I)
+        re.compile(rf"^\s*{option}\s*$", re.I)
     ).first.check()
 
 
 def _fill_registration(tab, *, phone: str) -> None:
-    tab.get_by_label(re.compile("^Full name", re.I)).fill(NAME)
-    tab.get_by_label(re.compile("^Phone number", re.I)).fill(phone)
-    tab.get_by_label(re.compile("^Postcode", re.I)).fill("b11aa")
-    tab.get_by_label(re.compile("^Local authority", re.I)).select_option(label="Birmingham")
-    _choose(tab, "age", "65 to 74")
-    _choose(tab, "language", "English")
-    _choose(tab, "text|SMS", "yes|agrees|consent")
+    tab.get_by_label(re.compile("Full name", re.I)).fill(NAME)
+    tab.get_by_label(PHONE_LABEL).fill(phone)
+    tab.get_by_label(re.compile("postcode", re.I)).fill("b11aa")
+    tab.get_by_label(re.compile("Local authority", re.I)).select_option(label="Birmingham")
+    tab.get_by_label(re.compile("Age band", re.I)).select_option(label="65-74")
+    tab.get_by_label(re.compile("Preferred language", re.I)).select_option(label="English")
+    tab.get_by_label(re.compile("contacted by text message", re.I)).check()
     # The first digital engagement assessment is part of registration.
-    _choose(tab, "last use", "never")
-    _choose(tab, "access .*home", "none|no access")
-    _choose(tab, "device", "none|no device")
+    _choose(tab, "last use the internet", "never")
+    _choose(tab, "internet do they have at home", "no internet at home")
+    _choose(tab, "what device", "no device they can use")
+    for area in ("communicating", "handling information", "transacting", "problem solving",
+                 "safe and legal"):
+        _choose(tab, area, "not at all confident")
 
 
 def test_staff_register_a_resident_after_fixing_a_phone_number_then_find_them(
@@ -84,9 +74,9 @@ def test_staff_register_a_resident_after_fixing_a_phone_number_then_find_them(
 
     # The summary's link takes the user to the field to fix; what they typed is kept.
     phone_error.click()
-    phone_field = tab.get_by_label(re.compile("^Phone number", re.I))
+    phone_field = tab.get_by_label(PHONE_LABEL)
     expect(phone_field).to_be_focused()
-    assert tab.get_by_label(re.compile("^Full name", re.I)).input_value() == NAME
+    assert tab.get_by_label(re.compile("Full name", re.I)).input_value() == NAME
     phone_field.fill(PHONE)
     tab.get_by_role("button", name=re.compile("register|save|continue", re.I)).first.click()
     tab.get_by_role("heading", level=1, name=NAME).wait_for()
