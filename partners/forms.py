@@ -37,6 +37,10 @@ from inclusion.reference import AUTHORITY_CHOICES
 from partners.models import InvitationRole, PartnerKind, PartnerRole
 
 
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
 class PartnerForm(FlaskForm):
     name = StringField(
         "Name of the organisation",
@@ -62,6 +66,7 @@ class PartnerForm(FlaskForm):
     contact_email = EmailField(
         "Contact email address (optional)",
         widget=GovTextInput(),
+        filters=[_strip],
         validators=[Optional(), Email("Enter a real email address"), Length(max=254)],
     )
     contact_phone = StringField(
@@ -100,6 +105,7 @@ class InviteForm(FlaskForm):
     email = EmailField(
         "Email address",
         widget=GovTextInput(),
+        filters=[_strip],
         validators=[
             DataRequired("Enter the email address of the person you are inviting"),
             Email("Enter a real email address"),
