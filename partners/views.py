@@ -360,9 +360,9 @@ def remove_member(membership_id: int) -> str | Response | tuple[str, int]:
             services.remove_member(membership=membership, by=current_user)
         except DomainError as exc:
             db.session.rollback()
-            add_form_error(form, None, exc.message)
             return render_template(
-                "partners/remove_member.html", form=form, membership=membership, back=back
+                "partners/remove_member.html", form=form, membership=membership, back=back,
+                problem=exc.message,
             ), 409
         db.session.commit()
         flash(f"{name} no longer acts for this partner.", "success")
@@ -450,9 +450,9 @@ def _accept_existing(token: str, invitation: Invitation, user: User
             return render_template("partners/invitation_unusable.html", message=exc.message), 410
         except DomainError as exc:
             db.session.rollback()
-            add_form_error(form, None, exc.message)
             return render_template(
-                "partners/invitation_confirm.html", form=form, invitation=invitation
+                "partners/invitation_confirm.html", form=form, invitation=invitation,
+                problem=exc.message,
             ), 409
         db.session.commit()
         _act_for(invitation)
