@@ -163,7 +163,7 @@ def invite(
     Raises ValidationError for a mismatch, ConflictError when the person already has that access.
     """
     email = auth_services.normalise_email(email)
-    if "@" not in email or len(email) > 254:
+    if not auth_services.EMAIL_RE.match(email) or len(email) > 254:
         raise ValidationError("Enter a real email address", field="email")
     if (role.partner_role is None) != (partner is None):
         raise ValidationError("Choose a role that fits where you are inviting them", field="role")
