@@ -123,7 +123,12 @@ def load_config(app: Flask, config: dict[str, Any] | str | None) -> None:
     if env.get("DATABASE_URL"):
         app.config["SQLALCHEMY_DATABASE_URI"] = _database_url(env["DATABASE_URL"])
     for key in (
-        "SMTP_HOST", "SMTP_USERNAME", "SMTP_PASSWORD", "MAIL_FROM", "PUBLIC_BASE_URL", "SERVICE_NAME"
+        "SMTP_HOST",
+        "SMTP_USERNAME",
+        "SMTP_PASSWORD",
+        "MAIL_FROM",
+        "PUBLIC_BASE_URL",
+        "SERVICE_NAME",
     ):
         if env.get(key):
             app.config[key] = env[key]

@@ -135,7 +135,10 @@ class CoalitionInviteForm(InviteForm):
         widget=GovRadioInput(),
         choices=choices(
             [
-                (InvitationRole.COALITION_LEAD.value, "Coalition lead: sees anonymised counts only"),
+                (
+                    InvitationRole.COALITION_LEAD.value,
+                    "Coalition lead: sees anonymised counts only",
+                ),
                 (InvitationRole.SYSTEM_ADMIN.value, "System admin: manages partners and users"),
             ]
         ),

@@ -3,6 +3,8 @@ accepting an invitation (the invitee), and choosing the acting partner."""
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -20,7 +22,16 @@ from inclusion.forms import add_form_error
 from inclusion.tenancy import get_scoped_or_404
 from partners import bp, services
 from partners.forms import CoalitionInviteForm, ConfirmForm, InviteForm, PartnerForm, RoleForm
-from partners.models import Invitation, InvitationRole, Membership, Partner, PartnerKind, PartnerRole
+from partners.models import (
+    Invitation,
+    InvitationRole,
+    Membership,
+    Partner,
+    PartnerKind,
+    PartnerRole,
+)
+
+T = TypeVar("T", Membership, Invitation)
 
 # Choosing the acting partner ------------------------------------------------------------------
 
@@ -291,13 +302,12 @@ def _invitation_link(token: str) -> str:
     return url_for("partners.accept_invitation", token=token, _external=True)
 
 
-def _team_record(model: type[Membership] | type[Invitation], record_id: int
-                 ) -> Membership | Invitation:
+def _team_record(model: type[T], record_id: int) -> T:
     """A membership or invitation: any partner's for system admins, otherwise only the acting
     partner's (anyone else's answers 404)."""
     if current_user.is_system_admin:
         record = db.session.get(model, record_id)
-        if record is None or record.partner_id is None and model is Membership:
+        if record is None:
             abort(404)
         return record
     return get_scoped_or_404(model, record_id)
@@ -320,7 +330,6 @@ def _back_to_team(partner_id: int | None) -> str:
 @access(Rule.PARTNER_ADMIN, Rule.ADMIN)
 def change_role(membership_id: int) -> str | Response:
     membership = _team_record(Membership, membership_id)
-    assert isinstance(membership, Membership)
     form = RoleForm(data={"role": membership.role.value} if request.method == "GET" else None)
     back = _back_to_team(membership.partner_id)
     if form.validate_on_submit():
@@ -350,7 +359,6 @@ def change_role(membership_id: int) -> str | Response:
 @access(Rule.PARTNER_ADMIN, Rule.ADMIN)
 def remove_member(membership_id: int) -> str | Response | tuple[str, int]:
     membership = _team_record(Membership, membership_id)
-    assert isinstance(membership, Membership)
     form = ConfirmForm()
     back = _back_to_team(membership.partner_id)
     if form.validate_on_submit():
@@ -376,7 +384,6 @@ def remove_member(membership_id: int) -> str | Response | tuple[str, int]:
 @access(Rule.PARTNER_ADMIN, Rule.ADMIN)
 def revoke_invitation(invitation_id: int) -> Response:
     invitation = _team_record(Invitation, invitation_id)
-    assert isinstance(invitation, Invitation)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:

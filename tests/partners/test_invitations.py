@@ -4,8 +4,10 @@ SMTP is configured; accepting sets a password (policy enforced) or adds a member
 from __future__ import annotations
 
 import re
+import threading
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from inclusion.audit.models import AuditEntry
@@ -44,9 +46,10 @@ def test_partner_admin_invite_shows_a_link_and_stores_only_its_hash(client, logi
     assert invitation.token_hash == hash_token(token)
     assert token not in invitation.token_hash
     assert invitation.expires_at - utcnow() > timedelta(days=6, hours=23)
-    assert db.session.scalar(
-        select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "invitation created")
-    ) == 1
+    created = select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == "invitation created"
+    )
+    assert db.session.scalar(created) == 1
 
 
 def test_invitation_expiry_follows_the_configured_days(make_app):
@@ -300,7 +303,8 @@ def test_system_admin_invites_a_coalition_lead(app, client, login_as):
 def test_system_admin_invites_the_first_partner_admin_of_a_partner(app, client, login_as, partner):
     login_as("admin")
     response = client.post(
-        f"/partners/{partner.id}/invite", data={"email": "first@example.org", "role": "partner admin"}
+        f"/partners/{partner.id}/invite",
+        data={"email": "first@example.org", "role": "partner admin"},
     )
     token = LINK_RE.search(response.get_data(as_text=True)).group(1)
     app.test_client().post(
@@ -320,3 +324,33 @@ def test_invitation_to_an_inactive_partner_cannot_be_used(app, client, login_as,
     response = app.test_client().get(f"/partners/join/{new.token}")
     assert response.status_code == 410
     assert "no longer active" in response.get_data(as_text=True)
+
+
+@pytest.mark.postgres_only
+def test_two_simultaneous_acceptances_make_one_account(app, partner):
+    admin = factories.user_with_role("partner_admin", partner=partner)
+    new = make_invitation(partner, by=admin, email="racer@example.org")
+    db.session.commit()
+    db.session.remove()
+    barrier = threading.Barrier(2)
+    statuses: list[int] = []
+
+    def accept(name: str) -> None:
+        client = app.test_client()
+        barrier.wait(timeout=10)
+        response = client.post(
+            f"/partners/join/{new.token}",
+            data={"name": name, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+        )
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=accept, args=(n,)) for n in ("One", "Two")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(statuses) == [302, 410]
+    assert db.session.scalar(
+        select(func.count()).select_from(User).where(User.email == "racer@example.org")
+    ) == 1
+    assert db.session.scalar(select(func.count()).select_from(Membership)) == 2

@@ -53,7 +53,9 @@ def test_system_admin_adds_a_partner_with_every_detail(client, login_as):
     page = client.get(f"/partners/{partner.id}").get_data(as_text=True)
     assert "Dudley, Sandwell, Outside the region" in page
     assert "Version 2026.1, signed 3 April 2026" in page
-    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "partner created")).one()
+    entry = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "partner created")
+    ).one()
     assert entry.entity_id == partner.id and "agreement_version" in entry.fields
 
 
@@ -92,7 +94,9 @@ def test_unknown_authority_code_is_refused(client, login_as):
 
 def test_agreement_signed_in_the_future_is_refused(client, login_as):
     login_as("admin")
-    response = client.post("/partners/new", data={**GOOD, "agreement_signed_on": ["1", "1", "2999"]})
+    response = client.post(
+        "/partners/new", data={**GOOD, "agreement_signed_on": ["1", "1", "2999"]}
+    )
     assert "today or in the past" in response.get_data(as_text=True)
     assert _partners() == 0
 
@@ -116,7 +120,9 @@ def test_system_admin_edits_a_partner_and_the_audit_names_the_fields(client, log
     assert response.status_code == 302
     db.session.expire_all()
     assert partner.default_loan_weeks == 8
-    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "partner updated")).one()
+    entry = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "partner updated")
+    ).one()
     assert "default_loan_weeks" in entry.fields and "name" not in entry.fields
     assert "8" not in entry.fields  # names, never values
 
