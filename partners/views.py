@@ -5,7 +5,18 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    abort,
+    after_this_request,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -404,6 +415,7 @@ def revoke_invitation(invitation_id: int) -> Response:
 @access(Rule.PUBLIC)
 @limiter.limit("30 per minute", methods=["POST"])
 def accept_invitation(token: str) -> str | Response | tuple[str, int]:
+    after_this_request(_no_store)
     try:
         invitation = services.invitation_for_token(token)
     except services.InvitationUnusableError as exc:
@@ -438,6 +450,13 @@ def accept_invitation(token: str) -> str | Response | tuple[str, int]:
         flash("Your account is ready. Welcome.", "success")
         return redirect(url_for("main.home"))
     return render_template("partners/accept_invitation.html", form=form, invitation=invitation)
+
+
+def _no_store(response: Response) -> Response:
+    # The page names the invitee and sits under a secret URL: keep it out of every cache,
+    # signed in or not.
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _accept_existing(token: str, invitation: Invitation, user: User

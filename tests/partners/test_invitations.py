@@ -130,7 +130,9 @@ def test_invitee_sets_name_and_password_and_is_signed_in(app, client, login_as, 
     token, _ = _invite(client, email="newbie@example.org", role="partner admin")
     client.post("/sign-out")
     invitee = app.test_client()
-    page = invitee.get(f"/partners/join/{token}").get_data(as_text=True)
+    opened = invitee.get(f"/partners/join/{token}")
+    assert opened.headers["Cache-Control"] == "no-store"
+    page = opened.get_data(as_text=True)
     assert "newbie@example.org" in page and partner.name in page
     response = invitee.post(
         f"/partners/join/{token}",
