@@ -157,6 +157,30 @@ def test_sign_in_discards_the_earlier_session_and_issues_a_new_id(client, partne
     assert response.status_code == 302 and response.headers["Location"].startswith("/sign-in")
 
 
+def test_signing_in_again_over_a_live_session_ends_the_old_one(app, client, partner):
+    user = factories.user_with_role("staff", partner=partner)
+    db.session.commit()
+    _sign_in(client, user.email)
+    old_cookie = client.get_cookie("session").value
+    with client.session_transaction() as session:
+        old_token = session[SESSION_KEY]
+    with app.test_request_context():
+        from flask import session as request_session
+
+        from inclusion.auth import sessions
+
+        request_session[SESSION_KEY] = old_token
+        sessions.start_session(user)
+        assert request_session[SESSION_KEY] != old_token
+        db.session.commit()
+    replay = app.test_client()
+    replay.set_cookie("session", old_cookie)
+    assert replay.get("/").status_code == 302
+    assert db.session.scalar(
+        select(func.count()).select_from(UserSession).where(UserSession.ended_at.is_(None))
+    ) == 1
+
+
 def test_sign_out_ends_the_session_on_the_server(app, client, partner):
     user = factories.user_with_role("staff", partner=partner)
     db.session.commit()
