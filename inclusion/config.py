@@ -59,6 +59,9 @@ class BaseConfig:
     ACCEPT_DRAMA_NUMBERS = False
     SMTP_HOST: str | None = None
     SMTP_PORT = 25
+    SMTP_STARTTLS = False
+    SMTP_USERNAME: str | None = None
+    SMTP_PASSWORD: str | None = None
     MAIL_FROM = "no-reply@inclusion.invalid"
     PUBLIC_BASE_URL: str | None = None
     HSTS = False
@@ -119,10 +122,19 @@ def load_config(app: Flask, config: dict[str, Any] | str | None) -> None:
         app.config["SECRET_KEY"] = env["SECRET_KEY"]
     if env.get("DATABASE_URL"):
         app.config["SQLALCHEMY_DATABASE_URI"] = _database_url(env["DATABASE_URL"])
-    for key in ("SMTP_HOST", "MAIL_FROM", "PUBLIC_BASE_URL", "SERVICE_NAME"):
+    for key in (
+        "SMTP_HOST",
+        "SMTP_USERNAME",
+        "SMTP_PASSWORD",
+        "MAIL_FROM",
+        "PUBLIC_BASE_URL",
+        "SERVICE_NAME",
+    ):
         if env.get(key):
             app.config[key] = env[key]
     app.config["SMTP_PORT"] = _env_int("SMTP_PORT", app.config["SMTP_PORT"])
+    app.config["SMTP_STARTTLS"] = _env_bool("SMTP_STARTTLS", app.config["SMTP_STARTTLS"])
+    app.config["INVITATION_DAYS"] = _env_int("INVITATION_DAYS", app.config["INVITATION_DAYS"])
     app.config["SUPPRESSION_THRESHOLD"] = _env_int(
         "SUPPRESSION_THRESHOLD", app.config["SUPPRESSION_THRESHOLD"]
     )

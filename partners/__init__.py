@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("partners", __name__)
 
-from partners import views  # noqa: E402,F401  (routes attach to bp)
+from partners import models, views  # noqa: E402,F401  (schema and routes attach here)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, g, request_started
 from flask.testing import FlaskClient
 
 from inclusion import create_app
@@ -92,6 +92,17 @@ def _empty_tables(app: Flask) -> None:
                 conn.execute(table.delete())
 
 
+def _fresh_request_globals(sender: Flask, **extra: Any) -> None:
+    """Start each test request with an empty `g`, as a real request has.
+
+    Tests hold one app context open (for db.session), and Flask reuses it for every request in
+    the test, so `g` would carry Flask-Login's cached user (and the acting partner, the CSP nonce
+    and Babel's locale) from one request, or one client, to the next.
+    """
+    for key in list(g):
+        g.pop(key)
+
+
 @pytest.fixture
 def make_app(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
     """Build an app on the test database with extra settings; tables are emptied afterwards."""
@@ -102,6 +113,7 @@ def make_app(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]
         config.update(overrides)
         app = create_app(config)
         app.instance_path = str(tmp_path)
+        request_started.connect(_fresh_request_globals, app)
         made.append(app)
         return app
 

@@ -19,9 +19,13 @@ def log() -> str:
     page = max(1, request.args.get("page", 1, type=int) or 1)
     size = 50
     query = select(AuditEntry)
-    everyone = current_user.is_system_admin and request.args.get("scope") != "partner"
-    if not everyone or g.get("partner") is None and not current_user.is_system_admin:
-        query = query.where(AuditEntry.partner_id == g.partner.id)
+    acting = g.get("partner")
+    # System admins see everyone's entries; one who also acts for a partner can narrow to it.
+    everyone = current_user.is_system_admin and (
+        acting is None or request.args.get("scope") != "partner"
+    )
+    if not everyone:
+        query = query.where(AuditEntry.partner_id == acting.id)
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     entries = db.session.scalars(
         query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import request
 
 from inclusion import audit
@@ -11,6 +13,8 @@ from inclusion.exceptions import ConflictError, ValidationError
 from inclusion.extensions import db, utcnow
 
 GENERIC_FAILURE = "Enter a correct email address and password"
+# Deliberately loose: one @, something either side, a dot in the domain, no spaces.
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class ThrottledError(Exception):
@@ -69,8 +73,13 @@ def sign_out() -> None:
 
 def create_user(*, email: str, name: str, password: str | None) -> User:
     """Create an account (no role yet). Raises ConflictError if the email is taken,
-    ValidationError if the password breaks the policy."""
+    ValidationError for an email that is not one, an empty name, or a password that breaks
+    the policy."""
     email = normalise_email(email)
+    if not EMAIL_RE.match(email) or len(email) > 254:
+        raise ValidationError("Enter a real email address, like name@example.org", field="email")
+    if not name.strip():
+        raise ValidationError("Enter a name", field="name")
     if find_user(email) is not None:
         raise ConflictError("An account with that email address already exists", field="email")
     user = User(email=email, name=name.strip())

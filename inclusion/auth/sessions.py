@@ -23,7 +23,9 @@ def _hash(token: str) -> str:
 
 
 def start_session(user: User) -> None:
-    """Sign the user in with a brand-new session id (the old cookie session is discarded)."""
+    """Sign the user in with a brand-new session id; any session the cookie held before is
+    ended on the server too, so the old cookie opens nothing afterwards."""
+    _end_token(session.get(SESSION_KEY))
     session.clear()
     token = secrets.token_urlsafe(32)
     db.session.add(
@@ -39,15 +41,18 @@ def start_session(user: User) -> None:
 
 def end_session() -> None:
     """End this session on the server too, so a copied cookie is useless afterwards."""
-    token = session.get(SESSION_KEY)
-    if token:
+    _end_token(session.get(SESSION_KEY))
+    logout_user()
+    session.clear()
+
+
+def _end_token(token: object) -> None:
+    if isinstance(token, str) and token:
         db.session.execute(
             update(UserSession)
             .where(UserSession.token_hash == _hash(token), UserSession.ended_at.is_(None))
             .values(ended_at=utcnow())
         )
-    logout_user()
-    session.clear()
 
 
 def end_all_sessions(user_id: int) -> None:
