@@ -86,6 +86,8 @@ class TestConfig(BaseConfig):
     SMTP_HOST = None
     PUBLIC_BASE_URL = "http://localhost"
     RATELIMIT_ENABLED = False
+    # A cheap argon2 cost keeps hundreds of sign-ins quick; real configs use the library default.
+    ARGON2_PARAMS = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
     # Forms in tests post without tokens; tests/test_security.py turns CSRF back on to prove it.
     WTF_CSRF_ENABLED = False
 

@@ -8,7 +8,9 @@ from functools import lru_cache
 from typing import Any
 
 from inclusion.auth.models import User
-from inclusion.auth.passwords import hash_password
+from argon2 import PasswordHasher
+
+from inclusion.config import TestConfig
 from inclusion.extensions import db
 from inclusion.residents.models import (
     Assessment,
@@ -32,7 +34,8 @@ _counter = itertools.count(1)
 
 @lru_cache(maxsize=1)
 def password_hash() -> str:
-    return hash_password(PASSWORD)
+    # The test config's cheap argon2 cost, so signing in does not need a rehash.
+    return PasswordHasher(**TestConfig.ARGON2_PARAMS).hash(PASSWORD)
 
 
 def make_partner(name: str | None = None, **fields: Any) -> Partner:

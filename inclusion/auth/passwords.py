@@ -11,9 +11,25 @@ MIN_LENGTH = 12
 MAX_LENGTH = 256
 COMMON_PASSWORD_COUNT = 10_000
 
-_hasher = PasswordHasher()
-# Verified against when the email matches no account, so both paths take the same time.
-_DUMMY_HASH = _hasher.hash("an unguessable placeholder password for timing")
+
+
+@lru_cache(maxsize=4)
+def _hasher_for(params: tuple[tuple[str, int], ...]) -> PasswordHasher:
+    return PasswordHasher(**dict(params))
+
+
+def _hasher() -> PasswordHasher:
+    """argon2 with the library's recommended cost; ARGON2_PARAMS may lower it (tests only)."""
+    from flask import current_app, has_app_context
+
+    params = current_app.config.get("ARGON2_PARAMS") if has_app_context() else None
+    return _hasher_for(tuple(sorted((params or {}).items())))
+
+
+@lru_cache(maxsize=4)
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    # Verified against when the email matches no account, so both paths take the same time.
+    return hasher.hash("an unguessable placeholder password for timing")
 
 
 @lru_cache(maxsize=1)
@@ -39,16 +55,19 @@ def password_problem(password: str, *, email: str | None = None) -> str | None:
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True when the password matches; spends the same effort when there is no hash."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        hasher = _hasher()
+        return hasher.verify(password_hash or _dummy_hash(hasher), password) and bool(
+            password_hash
+        )
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
 
 def needs_rehash(password_hash: str) -> bool:
-    return _hasher.check_needs_rehash(password_hash)
+    return _hasher().check_needs_rehash(password_hash)
