@@ -4,4 +4,9 @@ from flask import Blueprint
 
 bp = Blueprint("devices", __name__)
 
-from devices import views  # noqa: E402,F401  (routes attach to bp)
+from devices import models  # noqa: E402,F401  (the schema knows the tables)
+from devices import cli, views  # noqa: E402,F401  (routes attach to bp)
+from devices.views.home import register_home  # noqa: E402
+
+register_home(bp)
+cli.register(bp)
