@@ -87,8 +87,14 @@ class RetireForm(FlaskForm):
     submit = SubmitField("Retire device", widget=GovSubmitInput())
 
 
+def _optional_int(value: object) -> int | None:
+    if value in ("", None):
+        return None
+    return int(value)  # type: ignore[call-overload,no-any-return]
+
+
 class TransferForm(FlaskForm):
-    to_partner_id = SelectField("Send to partner", widget=GovSelect(), coerce=int,
+    to_partner_id = SelectField("Send to partner", widget=GovSelect(), coerce=_optional_int,
                                 validate_choice=True,
                                 validators=[InputRequired("Choose a partner")])
     submit = SubmitField("Transfer", widget=GovSubmitInput())
