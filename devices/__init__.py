@@ -4,8 +4,11 @@ from flask import Blueprint
 
 bp = Blueprint("devices", __name__)
 
-from devices import models  # noqa: E402,F401  (the schema knows the tables)
-from devices import cli, views  # noqa: E402,F401  (routes attach to bp)
+from devices import (  # noqa: E402,F401  (routes attach to bp)
+    cli,
+    models,  # noqa: E402,F401  (the schema knows the tables)
+    views,
+)
 from devices.views.home import register_home  # noqa: E402
 
 register_home(bp)

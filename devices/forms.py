@@ -13,8 +13,16 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
     GovTextInput,
 )
-from wtforms import BooleanField, HiddenField, IntegerField, RadioField, SelectField, StringField
-from wtforms import SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from devices.models import AgreementKind, DeviceKind, Grade, LoanKind, RetirementReason, WipeMethod
@@ -24,7 +32,8 @@ from inclusion.forms import GovDateField, choices, enum_choices
 class BatchCreateForm(FlaskForm):
     donor = StringField("Donor", widget=GovTextInput(),
                         validators=[DataRequired("Enter who donated the devices"),
-                                    Length(max=200, message="Donor must be 200 characters or fewer")])
+                                    Length(max=200,
+                                           message="Donor must be 200 characters or fewer")])
     received_on = GovDateField("Date received",
                                validators=[InputRequired("Enter the date the devices arrived")])
     notes = TextAreaField("Notes (optional)", widget=GovTextArea(),
@@ -63,8 +72,8 @@ class WipeForm(FlaskForm):
                                                                "or fewer")])
     certificate_ref = StringField("Certificate reference", widget=GovTextInput(),
                                   validators=[DataRequired("Enter the wipe certificate reference"),
-                                              Length(max=100, message="Certificate reference must "
-                                                                      "be 100 characters or fewer")])
+                                              Length(max=100, message="Certificate reference "
+                                                     "must be 100 characters or fewer")])
     submit = SubmitField("Record wipe", widget=GovSubmitInput())
 
 
@@ -160,7 +169,8 @@ class GiftForm(FlaskForm):
 
 
 class AgreementForm(FlaskForm):
-    kind = RadioField("Which agreement?", widget=GovRadioInput(), choices=enum_choices(AgreementKind),
+    kind = RadioField("Which agreement?", widget=GovRadioInput(),
+                      choices=enum_choices(AgreementKind),
                       validators=[InputRequired("Select loan or gift agreement")])
     title = StringField("Title", widget=GovTextInput(),
                         validators=[DataRequired("Enter a title"),

@@ -10,7 +10,7 @@ from flask import current_app
 from sqlalchemy import insert, select
 
 from devices.models import Device, DeviceEvent, DeviceStatus, DonationBatch, new_asset_tag
-from devices.services.bank import check_device_fields
+from devices.services.bank import DeviceInput, check_device_fields
 from inclusion import audit
 from inclusion.exceptions import ValidationError
 from inclusion.extensions import db, utcnow
@@ -64,7 +64,7 @@ def _reject(message: str) -> ImportRejected:
     return ImportRejected([ImportProblem(None, message)])
 
 
-def parse_rows(content: bytes) -> tuple[list[dict[str, object]], list[str]]:
+def parse_rows(content: bytes) -> tuple[list[tuple[int, DeviceInput]], list[str]]:
     """Decode and check a file; the clean rows and the ignored columns, or ImportRejected."""
     max_bytes, max_rows = _limits()
     if not content.strip():
@@ -91,9 +91,9 @@ def parse_rows(content: bytes) -> tuple[list[dict[str, object]], list[str]]:
     duplicates = sorted({n for n in names if n and names.count(n) > 1})
     if duplicates:
         raise _reject("The header row repeats the column " + ", ".join(duplicates))
-    ignored = [h for h, n in zip(header, names) if n not in COLUMN_NAMES]
+    ignored = [h for h, n in zip(header, names, strict=True) if n not in COLUMN_NAMES]
     problems: list[ImportProblem] = []
-    rows: list[dict[str, object]] = []
+    rows: list[tuple[int, DeviceInput]] = []
     serial_lines: dict[str, int] = {}
     try:
         for record in reader:
@@ -107,7 +107,7 @@ def parse_rows(content: bytes) -> tuple[list[dict[str, object]], list[str]]:
                 problems.append(ImportProblem(line, "has more values than the header has "
                                                     "columns"))
                 continue
-            raw = dict(zip(names, record))
+            raw = dict(zip(names, record, strict=False))  # short rows: missing cells are empty
             data, errors = check_device_fields(raw)
             if data is None:
                 problems.append(ImportProblem(line, "; ".join(m for _, m in errors)))
@@ -119,7 +119,7 @@ def parse_rows(content: bytes) -> tuple[list[dict[str, object]], list[str]]:
                         line, f"serial number {data.serial_number} is also on line {first}"))
                     continue
                 serial_lines[data.serial_number] = line
-            rows.append({"line": line, "data": data})
+            rows.append((line, data))
     except csv.Error as exc:
         problems.append(ImportProblem(reader.line_num, f"is not valid CSV ({exc})"))
     if not rows and not problems:
@@ -127,9 +127,12 @@ def parse_rows(content: bytes) -> tuple[list[dict[str, object]], list[str]]:
     serials = list(serial_lines)
     for start in range(0, len(serials), CHUNK):
         taken = db.session.scalars(
-            select(Device.serial_number).where(Device.serial_number.in_(serials[start:start + CHUNK]))
+            select(Device.serial_number)
+            .where(Device.serial_number.in_(serials[start:start + CHUNK]))
         ).all()
         for serial in taken:
+            if serial is None:
+                continue
             problems.append(ImportProblem(serial_lines[serial],
                                           f"serial number {serial} is already recorded"))
     if problems:
@@ -168,7 +171,7 @@ def import_devices(*, batch: DonationBatch, content: bytes, user_id: int | None
             "status": DeviceStatus.RECEIVED, "status_changed_at": now, "created_at": now,
             "updated_at": now,
         }
-        for tag, d in zip(tags, (r["data"] for r in rows))
+        for tag, d in zip(tags, (data for _, data in rows), strict=True)
     ]
     ids: list[int] = []
     for start in range(0, len(device_rows), 5000):

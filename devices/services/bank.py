@@ -117,7 +117,7 @@ def owner_clause(owner_id: int | None) -> Any:
     return Device.partner_id == owner_id
 
 
-def device_query(owner_id: int | None) -> Select[tuple[Device]]:
+def device_query(owner_id: int | None) -> Select[Any]:
     return select(Device).where(owner_clause(owner_id))
 
 
@@ -329,7 +329,8 @@ def stock_by_partner() -> list[tuple[str, dict[DeviceStatus, int], int]]:
     out: dict[int | None, dict[DeviceStatus, int]] = {}
     for partner_id, status, count in rows:
         out.setdefault(partner_id, {s: 0 for s in DeviceStatus})[status] = count
-    ordered = sorted(out.items(), key=lambda item: (item[0] is not None, names.get(item[0], "")))
+    ordered = sorted(out.items(),
+                     key=lambda item: (item[0] is not None, names.get(item[0] or 0, "")))
     return [("Central device bank" if pid is None else names.get(pid, f"Partner {pid}"), counts,
              sum(counts.values())) for pid, counts in ordered]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import current_app, flash, g, redirect, render_template, request, url_for
-
 from werkzeug.wrappers import Response
 
 from devices import bp, services

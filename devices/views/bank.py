@@ -11,8 +11,14 @@ from sqlalchemy import func, or_, select
 from werkzeug.wrappers import Response
 
 from devices import bp, services
-from devices.forms import BatchCreateForm, DeviceAddForm, ImportForm, RetireForm, TransferForm
-from devices.forms import WipeForm
+from devices.forms import (
+    BatchCreateForm,
+    DeviceAddForm,
+    ImportForm,
+    RetireForm,
+    TransferForm,
+    WipeForm,
+)
 from devices.importers import COLUMNS, TEMPLATE, UNTRUSTED_COLUMNS, ImportRejected, import_devices
 from devices.models import (
     Device,
@@ -143,6 +149,7 @@ def wipe(device_id: int) -> str | Response | tuple[str | Response, int]:
     form = WipeForm()
     if form.validate_on_submit():
         device = device_or_404(device_id, lock=True)
+        assert form.wiped_on.data is not None  # InputRequired
         try:
             services.record_wipe(device=device, method=WipeMethod(form.method.data),
                                  tool=form.tool.data, wiped_on=form.wiped_on.data,
@@ -184,6 +191,7 @@ def retire(device_id: int) -> str | Response | tuple[str | Response, int]:
     form = RetireForm()
     if form.validate_on_submit():
         device = device_or_404(device_id, lock=True)
+        assert form.retired_on.data is not None  # InputRequired
         try:
             services.retire_device(device=device, reason=RetirementReason(form.reason.data),
                                    retired_on=form.retired_on.data, recycler=form.recycler.data,
@@ -316,6 +324,7 @@ def batch_create() -> str | Response:
     if request.method == "GET":
         form.received_on.data = date.today()
     if form.validate_on_submit():
+        assert form.received_on.data is not None  # InputRequired
         try:
             batch = services.create_batch(owner_id=owner, donor=form.donor.data,
                                           received_on=form.received_on.data,

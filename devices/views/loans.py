@@ -147,6 +147,7 @@ def loan_return(loan_id: int) -> str | Response | tuple[str | Response, int]:
     if request.method == "GET":
         form.returned_on.data = date.today()
     if form.validate_on_submit():
+        assert form.returned_on.data is not None  # InputRequired
         try:
             services.record_return(loan=loan, returned_on=form.returned_on.data,
                                    condition_in=form.condition_in.data,

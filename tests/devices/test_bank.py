@@ -8,7 +8,6 @@ from sqlalchemy import func, select
 
 from devices.models import (
     Agreement,
-    AgreementKind,
     Device,
     DeviceKind,
     DeviceSettings,
@@ -19,7 +18,7 @@ from devices.models import (
 )
 from inclusion.extensions import db
 from inclusion.outcomes import FactKind, OutcomeFact
-from tests.devices.factories import make_agreement, make_device
+from tests.devices.factories import make_device
 
 TODAY = [str(date.today().day), str(date.today().month), str(date.today().year)]
 
