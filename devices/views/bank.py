@@ -171,14 +171,14 @@ def wipe(device_id: int) -> str | Response | tuple[str | Response, int]:
 
 @bp.route("/<int:device_id>/ready", methods=["POST"])
 @access(Rule.STAFF, Rule.ADMIN)
-def mark_ready(device_id: int) -> Response | tuple[str | Response, int]:
+def mark_ready(device_id: int) -> Response | tuple[str, int]:
     device = device_or_404(device_id, lock=True)
     try:
         services.mark_ready(device=device, user_id=user_id())
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")
-        return redirect(url_for("devices.device_detail", device_id=device_id)), 409
+        return device_detail(device_id), 409
     db.session.commit()
     flash(f"{device.asset_tag} is ready to lend.", "success")
     return redirect(url_for("devices.device_detail", device_id=device.id))

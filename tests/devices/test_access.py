@@ -97,6 +97,10 @@ def test_staff_reach_every_page_of_their_own(client, login_as, partner):
                 f"/devices/agreements/{agreement.id}.pdf", "/devices/settings"]:
         response = client.get(url)
         assert response.status_code == 200, url
+        if response.mimetype == "text/html":
+            page = response.get_data(as_text=True)
+            assert page.count("<h1") == 1, url
+            assert 'style="' not in page and "<script>" not in page, url
         response.close()
 
 
