@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import csv
+import enum
 import io
 from dataclasses import dataclass, field
+from typing import Any
 
+import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from devices.models import Device, DeviceEvent, DeviceStatus, DonationBatch, new_asset_tag
 from devices.services.bank import DeviceInput, check_device_fields
@@ -124,34 +128,61 @@ def parse_rows(content: bytes) -> tuple[list[tuple[int, DeviceInput]], list[str]
         problems.append(ImportProblem(reader.line_num, f"is not valid CSV ({exc})"))
     if not rows and not problems:
         raise _reject("The file has a header row but no devices")
-    serials = list(serial_lines)
-    for start in range(0, len(serials), CHUNK):
-        taken = db.session.scalars(
-            select(Device.serial_number)
-            .where(Device.serial_number.in_(serials[start:start + CHUNK]))
-        ).all()
-        for serial in taken:
-            if serial is None:
-                continue
-            problems.append(ImportProblem(serial_lines[serial],
-                                          f"serial number {serial} is already recorded"))
+    for serial in sorted(_existing(Device.serial_number, list(serial_lines))):
+        problems.append(ImportProblem(serial_lines[serial],
+                                      f"serial number {serial} is already recorded"))
     if problems:
         problems.sort(key=lambda p: p.line or 0)
         raise ImportRejected(problems[:MAX_REPORTED], max(0, len(problems) - MAX_REPORTED))
     return rows, ignored
 
 
+def _existing(column: Any, values: list[str]) -> set[str]:
+    """Which of these values the column already holds (one array query on PostgreSQL)."""
+    if not values:
+        return set()
+    if db.session.get_bind().dialect.name == "postgresql":
+        found = db.session.scalars(select(column).where(column == func.any(
+            sa.literal(values, type_=ARRAY(sa.String())))))
+        return set(found)
+    out: set[str] = set()
+    for start in range(0, len(values), CHUNK):
+        out.update(db.session.scalars(select(column).where(
+            column.in_(values[start:start + CHUNK]))))
+    return out
+
+
 def _fresh_tags(count: int) -> list[str]:
     tags: set[str] = set()
     while len(tags) < count:
-        wanted = [new_asset_tag() for _ in range(count - len(tags))]
-        candidates = set(wanted) - tags
-        for start in range(0, len(wanted), CHUNK):
-            chunk = [t for t in wanted[start:start + CHUNK] if t in candidates]
-            taken = set(db.session.scalars(select(Device.asset_tag)
-                                           .where(Device.asset_tag.in_(chunk))).all())
-            tags.update(t for t in chunk if t not in taken)
-    return list(tags)
+        wanted = {new_asset_tag() for _ in range(count - len(tags))} - tags
+        tags.update(wanted - _existing(Device.asset_tag, list(wanted)))
+    return list(tags)[:count]
+
+
+def _bulk_insert(table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows in the session's transaction: COPY on PostgreSQL, executemany elsewhere.
+
+    COPY is an order of magnitude faster than multi-row INSERTs for 100,000 devices.
+    """
+    if not rows:
+        return
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        for start in range(0, len(rows), 5000):
+            connection.execute(insert(table), rows[start:start + 5000])
+        return
+    columns = list(rows[0])
+    raw = connection.connection.driver_connection
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    with raw.cursor() as cursor, cursor.copy(  # type: ignore[union-attr]
+            f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row([_plain(row[c]) for c in columns])
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, enum.Enum) else value
 
 
 def import_devices(*, batch: DonationBatch, content: bytes, user_id: int | None
@@ -173,21 +204,17 @@ def import_devices(*, batch: DonationBatch, content: bytes, user_id: int | None
         }
         for tag, d in zip(tags, (data for _, data in rows), strict=True)
     ]
-    ids: list[int] = []
-    for start in range(0, len(device_rows), 5000):
-        result = db.session.execute(
-            insert(Device).returning(Device.id, sort_by_parameter_order=True),
-            device_rows[start:start + 5000],
-        )
-        ids.extend(result.scalars().all())
-    event_rows = [
+    _bulk_insert(Device.__table__, device_rows)
+    wanted = set(tags)
+    ids = [device_id for device_id, tag in db.session.execute(
+        select(Device.id, Device.asset_tag).where(Device.batch_id == batch.id)
+    ) if tag in wanted]
+    _bulk_insert(DeviceEvent.__table__, [
         {"device_id": device_id, "at": now, "action": "received",
          "to_status": DeviceStatus.RECEIVED, "from_status": None, "user_id": user_id,
          "partner_id": batch.partner_id, "to_partner_id": None, "note": f"batch {batch.id}"}
         for device_id in ids
-    ]
-    for start in range(0, len(event_rows), 5000):
-        db.session.execute(insert(DeviceEvent), event_rows[start:start + 5000])
+    ])
     audit.record("devices imported", entity_type="donation_batch", entity_id=batch.id,
                  fields=list(COLUMN_NAMES), partner_id=batch.partner_id,
                  detail=f"{len(ids)} devices")

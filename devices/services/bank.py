@@ -3,6 +3,7 @@ retirement and stock counts."""
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -49,6 +50,7 @@ __all__ = [
 ]
 
 FIELD_LIMITS = {"make": 100, "model": 100, "serial_number": 100, "spec_notes": 500}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 KIND_BY_TEXT = {k.value.lower(): k for k in DeviceKind}
 GRADE_BY_TEXT = {g.value.lower(): g for g in Grade}
 
@@ -96,7 +98,7 @@ def check_device_fields(raw: Mapping[str, Any]) -> tuple[DeviceInput | None, lis
         if len(values[name]) > limit:
             label = name.replace("_", " ").capitalize()
             problems.append((name, f"{label} must be {limit} characters or fewer"))
-    if any(ord(ch) < 32 for name in values for ch in values[name]):
+    if _CONTROL.search("".join(values.values())):
         problems.append(("make", "Remove control characters from the details"))
     if problems or kind is None or grade is None:
         return None, problems
