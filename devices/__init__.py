@@ -1,4 +1,10 @@
-"""Device bank, loans and gifts."""
+"""Device bank, loans and gifts.
+
+Who owns a device: a partner (`partner_id`), or the coalition's central device bank
+(`partner_id` is NULL). System admins act for the central bank: signed in with no partner to act
+for, the device pages show the bank's stock, batches and imports, and "allocate" sends ready
+devices to partners. Partners lend and give from their own stock only.
+"""
 
 from flask import Blueprint
 

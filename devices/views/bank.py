@@ -3,7 +3,6 @@ labels."""
 
 from __future__ import annotations
 
-import math
 from datetime import date
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -37,6 +36,7 @@ from inclusion.extensions import db
 from inclusion.forms import add_form_error, choices
 
 PAGE_SIZE = 50
+COUNT_CAP = 10_000
 
 
 def _pdf(content: bytes, filename: str) -> Response:
@@ -45,17 +45,21 @@ def _pdf(content: bytes, filename: str) -> Response:
     return response
 
 
+def _int_arg(name: str) -> int | None:
+    try:
+        return int(request.args[name])
+    except (KeyError, ValueError):
+        return None
+
+
 @bp.route("/")
 @access(Rule.STAFF, Rule.ADMIN)
 def index() -> str:
+    """The device list, newest first, paged by id (keyset) so page 4,000 costs what page 1 does."""
     owner = acting_owner()
     status = request.args.get("status", "")
     kind = request.args.get("kind", "")
     q = (request.args.get("q") or "").strip()[:100]
-    try:
-        page = max(1, min(int(request.args.get("page", 1)), 100_000))
-    except ValueError:
-        page = 1
     query = services.device_query(owner)
     if status in {s.value for s in DeviceStatus}:
         query = query.where(Device.status == DeviceStatus(status))
@@ -67,17 +71,31 @@ def index() -> str:
         kind = ""
     if q:
         query = query.where(or_(Device.asset_tag == normalise_tag(q), Device.serial_number == q))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-    page = min(page, pages)
-    devices = db.session.scalars(
-        query.order_by(Device.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-    ).all()
+    # Counting 200,000 rows on every page view costs more than the page: count up to a cap.
+    total = db.session.scalar(
+        select(func.count()).select_from(query.with_only_columns(Device.id)
+                                         .limit(COUNT_CAP + 1).subquery())) or 0
+    after, before = _int_arg("after"), _int_arg("before")
+    if before is not None:
+        rows = list(db.session.scalars(query.where(Device.id > before)
+                                       .order_by(Device.id.asc()).limit(PAGE_SIZE + 1)))
+        has_newer = len(rows) > PAGE_SIZE
+        devices = list(reversed(rows[:PAGE_SIZE]))
+        has_older = True
+    else:
+        if after is not None:
+            query = query.where(Device.id < after)
+        rows = list(db.session.scalars(query.order_by(Device.id.desc()).limit(PAGE_SIZE + 1)))
+        devices = rows[:PAGE_SIZE]
+        has_older = len(rows) > PAGE_SIZE
+        has_newer = after is not None
     partners = services.partners_to_transfer_to(owner) if is_bank() else []
     return render_template(
-        "devices/index.html", devices=devices, total=total, page=page, pages=pages,
-        status=status, kind=kind, q=q, statuses=list(DeviceStatus), kinds=list(DeviceKind),
-        bank=is_bank(), partners=partners,
+        "devices/index.html", devices=devices, total=total, capped=total > COUNT_CAP,
+        cap=COUNT_CAP, status=status, kind=kind, q=q, statuses=list(DeviceStatus),
+        kinds=list(DeviceKind), bank=is_bank(), partners=partners,
+        newer=devices[0].id if devices and has_newer else None,
+        older=devices[-1].id if devices and has_older else None,
     )
 
 

@@ -154,19 +154,25 @@ def test_stock_page_counts_by_kind_and_status(client, staff, partner, other_part
     assert "3 in all" in page
 
 
-def test_device_list_paginates_and_filters(client, staff, partner):
+def test_device_list_pages_by_id_and_filters(client, staff, partner):
+    import re
+
     devices = [make_device(partner) for _ in range(55)]
     make_device(partner, status=DeviceStatus.RECEIVED, kind=DeviceKind.HOTSPOT)
     db.session.commit()
     first = client.get("/devices/").get_data(as_text=True)
-    assert "56 devices, page 1 of 2" in first
-    second = client.get("/devices/?page=2").get_data(as_text=True)
-    assert devices[0].asset_tag in second
+    assert "56 devices, newest first" in first
+    assert devices[0].asset_tag not in first and devices[10].asset_tag in first
+    older = re.search(r'href="([^"]*after=\d+)"', first).group(1).replace("&amp;", "&")
+    second = client.get(older).get_data(as_text=True)
+    assert devices[0].asset_tag in second and devices[10].asset_tag not in second
+    newer = re.search(r'href="([^"]*before=\d+)"', second).group(1).replace("&amp;", "&")
+    assert devices[10].asset_tag in client.get(newer).get_data(as_text=True)
     hotspot = client.get("/devices/?kind=mobile+hotspot").get_data(as_text=True)
-    assert "1 device" in hotspot
+    assert "1 device," in hotspot
     found = client.get(f"/devices/?q={devices[3].asset_tag.lower()}").get_data(as_text=True)
-    assert "1 device" in found and devices[3].asset_tag in found
-    assert client.get("/devices/?page=abc&status=nonsense").status_code == 200
+    assert "1 device," in found and devices[3].asset_tag in found
+    assert client.get("/devices/?after=abc&status=nonsense").status_code == 200
 
 
 def test_agreements_are_versioned_and_old_versions_kept(client, login_as, partner):
