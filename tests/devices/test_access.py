@@ -178,3 +178,15 @@ def test_labels_and_allocation_ignore_another_partners_devices(client, login_as,
                                            "to_partner_id": str(partner.id)})
     db.session.expire_all()
     assert db.session.get(Device, theirs["ready"]).partner_id != partner.id
+
+
+def test_adding_a_device_to_another_partners_batch_answers_404(client, login_as, partner,
+                                                               theirs):
+    login_as("partner_admin", partner)
+    response = client.post("/devices/new", data={
+        "kind": "laptop", "make": "Dell", "model": "E7450", "grade": "A",
+        "batch_id": str(theirs["batch"])})
+    assert response.status_code == 404
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Device)
+                             .where(Device.partner_id == partner.id)) == 0
