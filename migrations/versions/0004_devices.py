@@ -1,7 +1,7 @@
 """devices: bank, loans, reminders
 
 Revision ID: 0004_devices
-Revises: 0002_sms_outbox
+Revises: 0003_invitations
 Create Date: 2026-11-27 22:50:49.945361
 
 """
@@ -13,7 +13,7 @@ import inclusion.extensions
 
 # revision identifiers, used by Alembic.
 revision = '0004_devices'
-down_revision = '0002_sms_outbox'
+down_revision = '0003_invitations'
 branch_labels = None
 depends_on = None
 
