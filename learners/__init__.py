@@ -4,4 +4,5 @@ from flask import Blueprint
 
 bp = Blueprint("learners", __name__)
 
-from learners import views  # noqa: E402,F401  (routes attach to bp)
+from learners import models  # noqa: E402,F401  (the schema must know these tables)
+from learners import cli, views  # noqa: E402,F401  (routes and commands attach to bp)
