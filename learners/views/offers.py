@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
+from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from inclusion.access import Rule, access
@@ -33,7 +34,7 @@ def directory() -> str:
             starts_from=form.starts_from.data,
             text=(form.q.data or "").strip() or None,
         )
-    page = paginate(services.directory_query(filters))
+    page = paginate(services.directory_query(filters).options(selectinload(Offer.partner)))
     records = services.response_records([o.id for o in page.items])
     return render_template("learners/directory.html", form=form, page=page, records=records,
                            today=date.today())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from inclusion.access import Rule, access
@@ -15,9 +16,16 @@ from inclusion.residents.models import ConsentKind, Resident
 from inclusion.tenancy import get_scoped_or_404
 from learners import bp
 from learners.forms import DeclineForm, NotCompletedForm, ReferralForm, ReferralMoveForm
-from learners.models import NotCompletedReason, Offer, ReferralStatus
+from learners.models import NotCompletedReason, Offer, Referral, ReferralStatus
 from learners.services import referrals as services
 from learners.views.pages import paginate
+
+# What each row of a referral list shows, loaded in one query per relation (not per row).
+LIST_LOADS = (
+    selectinload(Referral.offer),
+    selectinload(Referral.from_partner),
+    selectinload(Referral.to_partner),
+)
 
 MOVE_TITLES = {
     "accept": "Accept the referral",
@@ -86,7 +94,7 @@ def _status_arg() -> ReferralStatus | None:
 @access(Rule.STAFF)
 def inbox() -> str:
     status = _status_arg() if "status" in request.args else ReferralStatus.SENT
-    page = paginate(services.received_query(g.partner.id, status=status))
+    page = paginate(services.received_query(g.partner.id, status=status).options(*LIST_LOADS))
     return render_template("learners/referrals.html", page=page, status=status, side="received",
                            now=utcnow(), statuses=list(ReferralStatus))
 
@@ -95,7 +103,7 @@ def inbox() -> str:
 @access(Rule.STAFF)
 def sent() -> str:
     status = _status_arg()
-    page = paginate(services.sent_query(g.partner.id, status=status))
+    page = paginate(services.sent_query(g.partner.id, status=status).options(*LIST_LOADS))
     return render_template("learners/referrals.html", page=page, status=status, side="sent",
                            now=utcnow(), statuses=list(ReferralStatus))
 
@@ -123,10 +131,7 @@ def referral_detail(referral_id: int) -> str:
     )
 
 
-def _moves_for(referral: object) -> list[tuple[str, str]]:
-    from learners.models import Referral
-
-    assert isinstance(referral, Referral)
+def _moves_for(referral: Referral) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     if referral.to_partner_id == g.partner.id:
         wanted = {
