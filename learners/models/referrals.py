@@ -80,7 +80,8 @@ class Referral(Timestamped, Base):
         Index("ix_referral_from_status_sent", "from_partner_id", "status", "sent_at"),
         Index("ix_referral_to_sent", "to_partner_id", "sent_at"),
         Index("ix_referral_from_sent", "from_partner_id", "sent_at"),
-        Index("ix_referral_offer_sent", "offer_id", "sent_at"),
+        # Covers the directory's response record, so it is read from the index alone.
+        Index("ix_referral_offer_sent", "offer_id", "sent_at", "status", "responded_at"),
         Index("ix_referral_status_respond_by", "status", "respond_by"),
     )
 

@@ -111,15 +111,15 @@ def save_grant(*, grant: Grant | None, fund_round: FundRound, values: dict[str, 
     partner = db.session.get(Partner, values["partner_id"])
     if partner is None or not partner.active:
         raise ValidationError("Select the provider", field="partner_id")
-    committed = db.session.scalar(
+    committed = Decimal(db.session.scalar(
         select(func.coalesce(func.sum(Grant.value), 0)).where(
             Grant.round_id == fund_round.id, Grant.id != (grant.id if grant else -1)
         )
-    )
-    if Decimal(committed) + values["value"] > fund_round.budget:
+    ) or 0)
+    if committed + values["value"] > fund_round.budget:
         raise ValidationError(
             f"That takes the round over its budget of £{fund_round.budget:,.2f} "
-            f"(£{Decimal(committed):,.2f} is already granted)",
+            f"(£{committed:,.2f} is already granted)",
             field="value",
         )
     reference = values["reference"].strip()

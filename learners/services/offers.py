@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, and_, case, func, not_, select
 
 from inclusion import audit
 from inclusion.exceptions import ValidationError
@@ -85,7 +85,7 @@ class DirectoryFilter:
     text: str | None = None
 
 
-def directory_query(filters: DirectoryFilter) -> Select[tuple[Offer]]:
+def directory_query(filters: DirectoryFilter) -> Select[Offer]:
     """Active offers from every partner that match the filters, soonest-starting first."""
     query = select(Offer).where(Offer.active.is_(True))
     if filters.kind is not None:
@@ -138,31 +138,48 @@ def response_records(offer_ids: list[int], *, now: datetime | None = None
                      ) -> dict[int, ResponseRecord]:
     """Each offer's real record over the last 12 months: median days to respond, share accepted.
 
-    Referrals withdrawn before any answer are left out of both figures.
+    Referrals withdrawn before any answer are left out of both figures. Counted in the
+    database; PostgreSQL takes the median too, SQLite leaves it to Python.
     """
     now = now or utcnow()
-    since = now - timedelta(days=365)
-    rows = db.session.execute(
-        select(Referral.offer_id, Referral.status, Referral.sent_at, Referral.responded_at)
-        .where(Referral.offer_id.in_(offer_ids), Referral.sent_at >= since)
-    ).all() if offer_ids else []
-    per: dict[int, list[Any]] = {i: [] for i in offer_ids}
+    out = {i: ResponseRecord(0, 0, None, None) for i in offer_ids}
+    if not offer_ids:
+        return out
+    counted = and_(
+        Referral.offer_id.in_(offer_ids),
+        Referral.sent_at >= now - timedelta(days=365),
+        not_(and_(Referral.status == ReferralStatus.WITHDRAWN, Referral.responded_at.is_(None))),
+    )
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    columns: list[Any] = [
+        Referral.offer_id,
+        func.count(),
+        func.sum(case((Referral.status.in_(ACCEPTED_OR_LATER), 1), else_=0)),
+        func.count(Referral.responded_at),
+    ]
+    if postgres:
+        wait = func.extract("epoch", Referral.responded_at - Referral.sent_at)
+        columns.append(func.percentile_cont(0.5).within_group(wait) / 86400)
+    rows = db.session.execute(select(*columns).where(counted).group_by(Referral.offer_id)).all()
+    medians: dict[int, float | None] = {}
+    if postgres:
+        medians = {row[0]: float(row[4]) if row[4] is not None else None for row in rows}
+    else:
+        waits: dict[int, list[float]] = {}
+        for offer_id, sent_at, responded_at in db.session.execute(
+            select(Referral.offer_id, Referral.sent_at, Referral.responded_at)
+            .where(counted, Referral.responded_at.is_not(None))
+        ):
+            waits.setdefault(offer_id, []).append(
+                (responded_at - sent_at).total_seconds() / 86400)
+        medians = {k: statistics.median(v) for k, v in waits.items()}
     for row in rows:
-        if row.status is ReferralStatus.WITHDRAWN and row.responded_at is None:
-            continue
-        per[row.offer_id].append(row)
-    out: dict[int, ResponseRecord] = {}
-    for offer_id, items in per.items():
-        waits = [
-            (r.responded_at - r.sent_at).total_seconds() / 86400
-            for r in items if r.responded_at is not None
-        ]
-        accepted = sum(1 for r in items if r.status in ACCEPTED_OR_LATER)
-        out[offer_id] = ResponseRecord(
-            received=len(items),
-            answered=len(waits),
-            median_days=statistics.median(waits) if waits else None,
-            accepted_share=accepted / len(items) if items else None,
+        received, accepted, answered = int(row[1]), int(row[2] or 0), int(row[3])
+        out[row[0]] = ResponseRecord(
+            received=received,
+            answered=answered,
+            median_days=medians.get(row[0]),
+            accepted_share=accepted / received if received else None,
         )
     return out
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -303,7 +302,7 @@ def visible_referral_or_404(referral_id: object, partner_id: int) -> Referral:
 
 def received_query(partner_id: int, *, status: ReferralStatus | None = None,
                    stale_only: bool = False, now: datetime | None = None
-                   ) -> Select[tuple[Referral]]:
+                   ) -> Select[Referral]:
     """The partner's referral inbox, newest first."""
     query = select(Referral).where(Referral.to_partner_id == partner_id)
     if stale_only:
@@ -316,7 +315,7 @@ def received_query(partner_id: int, *, status: ReferralStatus | None = None,
 
 def sent_query(partner_id: int, *, status: ReferralStatus | None = None,
                stale_only: bool = False, now: datetime | None = None
-               ) -> Select[tuple[Referral]]:
+               ) -> Select[Referral]:
     """Referrals the partner made, newest first."""
     query = select(Referral).where(Referral.from_partner_id == partner_id)
     if stale_only:
@@ -327,7 +326,7 @@ def sent_query(partner_id: int, *, status: ReferralStatus | None = None,
     return query.order_by(Referral.sent_at.desc(), Referral.id.desc())
 
 
-def count(query: Select[tuple[Referral]]) -> int:
+def count(query: Select[Referral]) -> int:
     return db.session.scalar(
         select(func.count()).select_from(query.order_by(None).subquery())
     ) or 0

@@ -47,6 +47,13 @@ MOVE_TITLES = {
 }
 
 
+def _required(value: date | None) -> date:
+    # The form's InputRequired validator has already refused a missing date.
+    if value is None:
+        abort(400)
+    return value
+
+
 def _sees_all() -> bool:
     return bool(current_user.is_coalition_lead or current_user.is_system_admin)
 
@@ -208,7 +215,8 @@ def enrol(cohort_id: int) -> str | Response:
         resident = get_scoped_or_404(Resident, key) if kind == "resident" else None
         referral = db.session.get(Referral, int(key)) if kind == "referral" else None
         try:
-            services.enrol(cohort=cohort, on=form.enrolled_on.data, user_id=current_user.id,
+            services.enrol(cohort=cohort, on=_required(form.enrolled_on.data),
+                           user_id=current_user.id,
                            resident=resident, referral=referral)
         except DomainError as exc:
             db.session.rollback()
@@ -237,7 +245,7 @@ def enrolment_move(enrolment_id: int, move: str) -> str | Response | tuple[str, 
                   if isinstance(form, WithdrawLearnerForm) else None)
         outcome = OutcomeKind(form.outcome.data) if isinstance(form, OutcomeForm) else None
         try:
-            services.move_enrolment(enrolment=enrolment, move=move, on=form.on.data,
+            services.move_enrolment(enrolment=enrolment, move=move, on=_required(form.on.data),
                                     user_id=current_user.id, reason=reason, outcome=outcome)
         except DomainError as exc:
             db.session.rollback()

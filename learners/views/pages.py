@@ -18,9 +18,9 @@ class Page:
     has_next: bool
 
     def url(self, number: int) -> str:
-        args = request.args.to_dict()
+        args: dict[str, Any] = {**(request.view_args or {}), **request.args.to_dict()}
         args["page"] = str(number)
-        return url_for(request.endpoint or "", **(request.view_args or {}), **args)
+        return url_for(request.endpoint or "", **args)
 
 
 def paginate(query: Select[Any]) -> Page:

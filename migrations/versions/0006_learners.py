@@ -136,7 +136,7 @@ def upgrade() -> None:
     with op.batch_alter_table('referral', schema=None) as batch_op:
         batch_op.create_index('ix_referral_from_sent', ['from_partner_id', 'sent_at'], unique=False)
         batch_op.create_index('ix_referral_from_status_sent', ['from_partner_id', 'status', 'sent_at'], unique=False)
-        batch_op.create_index('ix_referral_offer_sent', ['offer_id', 'sent_at'], unique=False)
+        batch_op.create_index('ix_referral_offer_sent', ['offer_id', 'sent_at', 'status', 'responded_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_referral_resident_id'), ['resident_id'], unique=False)
         batch_op.create_index('ix_referral_status_respond_by', ['status', 'respond_by'], unique=False)
         batch_op.create_index('ix_referral_to_sent', ['to_partner_id', 'sent_at'], unique=False)

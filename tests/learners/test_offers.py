@@ -15,7 +15,9 @@ from tests.learners.factories import consenting_resident, make_offer, make_refer
 VALID = {
     "title": "Coding bootcamp for women", "kind": "coding bootcamp", "level": "level 3",
     "delivery": "online", "authorities": ["E08000025", "E08000026"],
-    "target_groups": ["women"], "capacity": "20", "start_1": ["1", "9", "2030"], "accepts_referrals": "yes", "response_days": "3", "active": "yes",
+    "target_groups": ["women"], "capacity": "20", "start_1": ["1", "9", "2030"],
+    "accepts_referrals": "yes",
+    "response_days": "3", "active": "yes",
 }
 
 
