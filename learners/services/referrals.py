@@ -209,7 +209,7 @@ def lock_referral(referral_id: int) -> Referral:
         .execution_options(populate_existing=True)
     )
     if referral is None:
-        abort(404)
+        raise NotAllowedError("There is no such referral")
     return referral
 
 
@@ -236,7 +236,7 @@ def move_referral(
         raise ValidationError("Unknown action")
     referral = lock_referral(referral_id)
     if acting_partner_id not in (referral.from_partner_id, referral.to_partner_id):
-        abort(404)
+        raise NotAllowedError("This referral is not yours")
     side_ok = (
         acting_partner_id == referral.to_partner_id if move in RECEIVER_MOVES
         else acting_partner_id == referral.from_partner_id

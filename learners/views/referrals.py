@@ -25,6 +25,8 @@ LIST_LOADS = (
     selectinload(Referral.offer),
     selectinload(Referral.from_partner),
     selectinload(Referral.to_partner),
+    # The resident's consents decide whether the shared name may still be shown.
+    selectinload(Referral.resident).selectinload(Resident.consents),
 )
 
 MOVE_TITLES = {

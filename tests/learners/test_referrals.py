@@ -156,6 +156,8 @@ def test_withdrawn_referral_shows_no_personal_fields_to_the_receiver(
     assert "Ada Quinlan" not in html and SECRET_POSTCODE not in html
     assert resident.phone not in html and "Keen to learn" not in html
     assert "Withdrawn" in html and "No personal details are shown" in html
+    listed = client.get("/learners/referrals?status=withdrawn").get_data(as_text=True)
+    assert f"Referral {referral.id}" in listed and "Ada Quinlan" not in listed
 
 
 def test_withdrawing_sharing_consent_hides_fields_from_the_receiver(
@@ -169,6 +171,7 @@ def test_withdrawing_sharing_consent_hides_fields_from_the_receiver(
     html = client.get(f"/learners/referrals/{referral.id}").get_data(as_text=True)
     assert "Ada Quinlan" not in html and SECRET_POSTCODE not in html
     assert "withdrew their consent" in html
+    assert "Ada Quinlan" not in client.get("/learners/referrals").get_data(as_text=True)
     assert "Sent" in html  # the anonymous status history stays
 
 
