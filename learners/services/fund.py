@@ -14,6 +14,7 @@ from inclusion import audit
 from inclusion.exceptions import ConflictError, ValidationError
 from inclusion.extensions import db
 from inclusion.outcomes import FactKind, OutcomeFact, record_fact
+from inclusion.outcomes.disclosure import Published, publish
 from inclusion.residents.models import Resident
 from inclusion.tenancy import Partner
 from learners.models import (
@@ -232,20 +233,28 @@ class YearCount:
     def label(self) -> str:
         return fund_year_label(self.year)
 
+    @property
+    def published(self) -> Published:
+        """The count as it may be shown outside the provider (disclosure-controlled)."""
+        return publish(self.completions)
+
 
 def retrained_by_year() -> list[YearCount]:
-    """People retrained (cohort completion facts) per fund year, against the yearly target."""
+    """People retrained (cohort completion facts) per fund year, against the yearly target.
+
+    A person who completes twice in one year counts once that year.
+    """
     rows = db.session.execute(
-        select(OutcomeFact.occurred_on, func.sum(OutcomeFact.quantity))
-        .where(OutcomeFact.kind == FactKind.COHORT_COMPLETION)
-        .group_by(OutcomeFact.occurred_on)
+        select(OutcomeFact.occurred_on, OutcomeFact.resident_key)
+        .where(OutcomeFact.kind == FactKind.COHORT_COMPLETION).distinct()
     ).all()
-    totals: dict[int, int] = defaultdict(int)
-    for occurred_on, quantity in rows:
-        totals[fund_year_of(occurred_on)] += int(quantity or 0)
+    people: dict[int, set[str]] = defaultdict(set)
+    for occurred_on, resident_key in rows:
+        people[fund_year_of(occurred_on)].add(resident_key)
     return [
-        YearCount(year, totals[year], RETRAINING_TARGETS.get(year, DEFAULT_RETRAINING_TARGET))
-        for year in sorted(totals, reverse=True)
+        YearCount(year, len(people[year]),
+                  RETRAINING_TARGETS.get(year, DEFAULT_RETRAINING_TARGET))
+        for year in sorted(people, reverse=True)
     ]
 
 

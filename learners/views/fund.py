@@ -13,6 +13,7 @@ from inclusion.access import Rule, access
 from inclusion.exceptions import DomainError
 from inclusion.extensions import db
 from inclusion.forms import add_form_error, choices
+from inclusion.outcomes.disclosure import method_note
 from inclusion.residents import services as resident_services
 from inclusion.residents.models import Resident
 from inclusion.tenancy import Partner, PartnerKind, get_scoped_or_404
@@ -70,7 +71,7 @@ def fund() -> str:
             select(Grant).where(Grant.partner_id == g.partner.id).order_by(Grant.id)).all()
         years = []
     return render_template("learners/fund.html", rounds=rounds, grants=grants, years=years,
-                           sees_all=_sees_all())
+                           sees_all=_sees_all(), disclosure_note=method_note())
 
 
 def _round_or_404(round_id: int) -> FundRound:

@@ -304,6 +304,17 @@ def test_enrol_form_without_a_choice_shows_an_error(client, sign_in, partner):
 # -- the yearly retrained count ----------------------------------------------------------
 
 
+def test_retrained_count_counts_a_person_once_a_year(app, partner):
+    grant = make_grant(make_round(), partner, target_starts=50, target_completions=50)
+    cohorts = [make_cohort(grant), make_cohort(grant, course="Second course")]
+    resident = factories.make_resident(partner)
+    for cohort in cohorts:
+        e = services.enrol(cohort=cohort, on=date(2026, 5, 1), user_id=None, resident=resident)
+        services.move_enrolment(enrolment=e, move="start", on=date(2026, 5, 2), user_id=None)
+        services.move_enrolment(enrolment=e, move="complete", on=date(2026, 9, 1), user_id=None)
+    assert [(y.year, y.completions) for y in services.retrained_by_year()] == [(2026, 1)]
+
+
 def test_retrained_count_groups_completions_by_april_to_march_year(client, sign_in, partner):
     grant = make_grant(make_round(), partner, target_starts=50, target_completions=50)
     cohort = make_cohort(grant)
@@ -318,3 +329,4 @@ def test_retrained_count_groups_completions_by_april_to_march_year(client, sign_
     sign_in("lead")
     html = client.get("/learners/fund").get_data(as_text=True)
     assert "April 2026 to March 2027" in html and "5,000" in html
+    assert "<td class=\"govuk-table__cell govuk-table__cell--numeric\">*</td>" in html
