@@ -171,15 +171,19 @@ class Referral(Timestamped, Base):
 
     @property
     def sharing_withdrawn(self) -> bool:
-        """True when the resident's latest referral-sharing consent has been withdrawn."""
+        """True once the resident withdraws a referral-sharing consent after this was sent.
+
+        Hidden from then on, even if they consent again later: a new consent covers new
+        referrals, not this one. An erased resident counts as withdrawn.
+        """
         if self.resident is None:
             return True
-        latest = next(
-            (c for c in reversed(self.resident.consents)
-             if c.kind == ConsentKind.REFERRAL_SHARING),
-            None,
+        return any(
+            c.kind == ConsentKind.REFERRAL_SHARING
+            and c.withdrawn_at is not None
+            and c.withdrawn_at >= self.sent_at
+            for c in self.resident.consents
         )
-        return latest is not None and latest.withdrawn_at is not None
 
     @property
     def personal_fields_visible(self) -> bool:

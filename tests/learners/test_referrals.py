@@ -173,6 +173,10 @@ def test_withdrawing_sharing_consent_hides_fields_from_the_receiver(
     assert "withdrew their consent" in html
     assert "Ada Quinlan" not in client.get("/learners/referrals").get_data(as_text=True)
     assert "Sent" in html  # the anonymous status history stays
+    factories.give_consent(resident, ConsentKind.REFERRAL_SHARING)
+    db.session.commit()
+    html = client.get(f"/learners/referrals/{referral.id}").get_data(as_text=True)
+    assert "Ada Quinlan" not in html  # a later consent does not reopen this referral
 
 
 def test_third_partner_gets_404_and_changes_nothing(client, sign_in, partner, provider, offer):
