@@ -129,14 +129,13 @@ POSITIVE_OUTCOMES = frozenset(k for k in OutcomeKind if k is not OutcomeKind.NON
 
 
 class Enrolment(Timestamped, Base):
-    """A learner in a cohort: the provider's own resident, or one referred to it."""
+    """A learner in a cohort: the provider's own resident, or one referred to it.
+
+    Both links may become empty when the person is erased; the enrolment stays, anonymous,
+    so delivery counts and payments do not change.
+    """
 
     __tablename__ = "fund_enrolment"
-    __table_args__ = (
-        CheckConstraint(
-            "(resident_id IS NOT NULL) OR (referral_id IS NOT NULL)", name="has_learner"
-        ),
-    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     cohort_id: Mapped[int] = mapped_column(ForeignKey("fund_cohort.id"), index=True)

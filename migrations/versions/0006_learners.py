@@ -158,7 +158,6 @@ def upgrade() -> None:
     sa.Column('outcome_6_months', sa.Enum('in work', 'better job', 'further learning', 'apprenticeship', 'none', name='outcome_6', native_enum=False, create_constraint=True, length=24), nullable=True),
     sa.Column('created_at', inclusion.extensions.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', inclusion.extensions.UTCDateTime(timezone=True), nullable=False),
-    sa.CheckConstraint('(resident_id IS NOT NULL) OR (referral_id IS NOT NULL)', name=op.f('ck_fund_enrolment_has_learner')),
     sa.ForeignKeyConstraint(['cohort_id'], ['fund_cohort.id'], name=op.f('fk_fund_enrolment_cohort_id_fund_cohort')),
     sa.ForeignKeyConstraint(['partner_id'], ['partner.id'], name=op.f('fk_fund_enrolment_partner_id_partner')),
     sa.ForeignKeyConstraint(['referral_id'], ['referral.id'], name=op.f('fk_fund_enrolment_referral_id_referral')),

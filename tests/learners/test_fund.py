@@ -330,3 +330,28 @@ def test_retrained_count_groups_completions_by_april_to_march_year(client, sign_
     html = client.get("/learners/fund").get_data(as_text=True)
     assert "April 2026 to March 2027" in html and "5,000" in html
     assert "<td class=\"govuk-table__cell govuk-table__cell--numeric\">*</td>" in html
+
+
+def test_erasing_a_learner_keeps_delivery_counts_and_referral_history(client, sign_in, partner,
+                                                                      other_partner):
+    grant = make_grant(make_round(), partner)
+    cohort = make_cohort(grant)
+    direct = factories.make_resident(partner, name="Dora Direct")
+    offer = make_offer(partner)
+    referral = make_referral(offer, consenting_resident(other_partner, name="Reggie Referred"))
+    referral.accept()
+    for learner in ({"resident": direct}, {"referral": referral}):
+        e = services.enrol(cohort=cohort, on=date(2026, 5, 1), user_id=None, **learner)
+        services.move_enrolment(enrolment=e, move="start", on=date(2026, 5, 2), user_id=None)
+    db.session.commit()
+    db.session.delete(direct)
+    db.session.delete(referral.resident)
+    db.session.commit()
+    db.session.expire_all()
+    assert services.grant_delivery(db.session.get(Grant, grant.id)).starts == 2
+    sign_in("staff", partner)
+    html = client.get(f"/learners/referrals/{referral.id}").get_data(as_text=True)
+    assert "Reggie" not in html, html[html.find("Reggie") - 300:html.find("Reggie") + 100]
+    assert "Enrolled" in html  # the status history stays
+    cohort_page = client.get(f"/learners/fund/cohorts/{cohort.id}").get_data(as_text=True)
+    assert "Dora" not in cohort_page and "Reggie" not in cohort_page
