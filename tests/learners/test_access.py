@@ -95,3 +95,8 @@ def test_another_partner_gets_404_for_this_partners_records(client, sign_in, wor
                 "/learners/fund/grants/{grant}", "/learners/fund/cohorts/{cohort}",
                 "/learners/fund/enrolments/{enrolment}/start"):
         assert client.get(url.format(**world)).status_code == 404, url
+
+
+def test_lead_finds_the_fund_in_the_navigation(client, sign_in):
+    sign_in("lead")
+    assert 'href="/learners/fund"' in client.get("/").get_data(as_text=True)
