@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import threading
 from collections.abc import Iterator
@@ -33,6 +34,12 @@ def _browser_missing() -> str | None:
     if not AXE.exists():
         return "axe-core is not installed (npm install)"
     return None
+
+
+def expect(locator):  # imported late: playwright is optional
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(locator)
 
 
 @pytest.fixture
@@ -81,7 +88,7 @@ def sign_in(page, base: str, email: str) -> None:
     page.get_by_label("Email address").fill(email)
     page.locator("#password").fill(factories.PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(base + "/")
+    page.wait_for_url(lambda url: "/sign-in" not in url)
 
 
 def sign_out(page) -> None:
@@ -112,7 +119,7 @@ def test_referral_travels_to_the_provider_and_back(app, partner, browser_page):
         page.get_by_label("Local authority").check()
         page.get_by_label("Note for the receiving partner").fill("Wants to video call family")
         page.get_by_role("button", name="Send referral").click()
-        assert "Referral sent to Skills Provider" in page.content()
+        expect(page.locator("main")).to_contain_text("Referral sent to Skills Provider")
         assert_axe_clean(page)
         referral_url = page.url
         sign_out(page)
@@ -121,17 +128,61 @@ def test_referral_travels_to_the_provider_and_back(app, partner, browser_page):
         page.goto(base + "/learners/referrals")
         assert_axe_clean(page)
         page.get_by_role("link", name="Referral ").first.click()
+        expect(page.locator("h1")).to_contain_text("Referral")
         html = page.content()
         assert "Bea Browser" in html and "Birmingham" in html and "B98 8YY" not in html
         assert_axe_clean(page)
         page.get_by_role("link", name="Accept the referral").click()
         assert_axe_clean(page)
         page.get_by_role("button", name="Confirm").click()
-        assert "Referral accepted" in page.content()
+        expect(page.locator("main")).to_contain_text("Referral accepted")
         sign_out(page)
 
         sign_in(page, base, referrer.email)
         page.goto(referral_url)
         timeline = page.get_by_role("table").last.inner_text()
         assert "Accepted" in timeline and "Rory Receiver" in timeline
+        assert_axe_clean(page)
+
+
+@pytest.mark.browser
+def test_fund_pages_are_axe_clean_for_provider_admin_and_lead(app, partner, browser_page):
+    from learners.services import fund as fund_services
+    from tests.learners.factories import make_cohort, make_grant, make_round
+
+    page = browser_page
+    grant = make_grant(make_round(), partner, reference="DRF-AXE")
+    cohort = make_cohort(grant, course="Cloud skills")
+    fund_services.enrol(cohort=cohort, on=cohort.starts_on, user_id=None,
+                        resident=factories.make_resident(partner, name="Fay Funded"))
+    staff = factories.user_with_role("staff", partner=partner)
+    admin = factories.user_with_role("admin")
+    lead = factories.user_with_role("lead")
+    db.session.commit()
+    with live_server(app) as base:
+        sign_in(page, base, staff.email)
+        for path in (f"/learners/fund/grants/{grant.id}", f"/learners/fund/cohorts/{cohort.id}",
+                     f"/learners/fund/grants/{grant.id}/cohorts/new",
+                     f"/learners/fund/cohorts/{cohort.id}/enrol?q=Fay",
+                     "/learners/offers/new", "/learners/offers/ours", "/learners/"):
+            page.goto(base + path)
+            assert_axe_clean(page)
+        page.goto(base + f"/learners/fund/cohorts/{cohort.id}")
+        page.get_by_role("link", name=re.compile(r"^Started\s*: Fay Funded$")).click()
+        page.get_by_role("button", name="Save").click()
+        page.get_by_role("link", name=re.compile(r"^Left\s*: Fay Funded$")).click()
+        page.get_by_role("button", name="Save").click()
+        expect(page.locator("main")).to_contain_text("There is a problem")
+        assert_axe_clean(page)
+        sign_out(page)
+        sign_in(page, base, admin.email)
+        for path in ("/learners/fund", "/learners/fund/rounds/new",
+                     f"/learners/fund/rounds/{grant.round_id}/grants/new"):
+            page.goto(base + path)
+            assert_axe_clean(page)
+        sign_out(page)
+        sign_in(page, base, lead.email)
+        page.goto(base + f"/learners/fund/grants/{grant.id}")
+        expect(page.locator("h1")).to_contain_text("DRF-AXE")
+        assert "Fay" not in page.content()
         assert_axe_clean(page)
