@@ -29,7 +29,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from inclusion.forms import GovDateField, choices, enum_choices
+from inclusion.forms import GovDateField, choices
 from inclusion.reference import AUTHORITY_CHOICES, LOCAL_AUTHORITIES
 from learners.models import (
     PRIORITY_GROUPS,
@@ -294,6 +294,3 @@ class OutcomeForm(EnrolmentMoveForm):
     outcome = RadioField("What is the learner doing now?", widget=GovRadioInput(),
                          choices=_enum_label_choices(OutcomeKind),
                          validators=[InputRequired("Select the outcome")])
-
-
-__all__ = ["enum_choices"]

@@ -13,7 +13,7 @@ from inclusion import audit
 from inclusion.exceptions import ValidationError
 from inclusion.extensions import db, utcnow
 from inclusion.reference import AUTHORITY_NAMES
-from learners.models import PRIORITY_GROUP_NAMES, Delivery, Offer, OfferKind, OfferLevel
+from learners.models import PRIORITY_GROUP_NAMES, Delivery, Offer, OfferKind
 from learners.models.referrals import Referral, ReferralStatus
 
 OFFER_FIELDS = (
@@ -182,6 +182,3 @@ def response_records(offer_ids: list[int], *, now: datetime | None = None
             accepted_share=accepted / received if received else None,
         )
     return out
-
-
-__all__ = ["Delivery", "DirectoryFilter", "OfferKind", "OfferLevel", "ResponseRecord"]

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from inclusion.access import Rule, access
-from inclusion.exceptions import DomainError
+from inclusion.exceptions import ConflictError, DomainError
 from inclusion.extensions import db
 from inclusion.forms import add_form_error, choices
 from inclusion.outcomes.disclosure import method_note
@@ -252,7 +252,7 @@ def enrolment_move(enrolment_id: int, move: str) -> str | Response | tuple[str, 
             db.session.rollback()
             enrolment = get_scoped_or_404(Enrolment, enrolment_id)
             add_form_error(form, exc.field, exc.message)
-            status = 409 if exc.__class__.__name__ == "ConflictError" else 200
+            status = 409 if isinstance(exc, ConflictError) else 200
         else:
             db.session.commit()
             flash("Saved.", "success")
