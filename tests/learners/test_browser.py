@@ -75,6 +75,7 @@ def live_server(app) -> Iterator[str]:
 def assert_axe_clean(page) -> None:
     # The shared footer (base.html, not this package) trips axe's "region" rule; it is
     # reported to the core, and left out here so these pages' own markup is what is checked.
+    page.wait_for_load_state("load")
     page.evaluate(AXE.read_text())
     violations = page.evaluate(
         """async () => (await axe.run({exclude: [['.govuk-footer']]})).violations.map(
@@ -121,6 +122,7 @@ def test_referral_travels_to_the_provider_and_back(app, partner, browser_page):
         page.get_by_role("button", name="Send referral").click()
         expect(page.locator("main")).to_contain_text("Referral sent to Skills Provider")
         assert_axe_clean(page)
+        page.wait_for_load_state("load")
         referral_url = page.url
         sign_out(page)
 
