@@ -49,6 +49,10 @@ def navigation() -> list[dict[str, Any]]:
         ).value == "partner admin":
             items.append(("Team", "partners.team"))
             items.append(("Audit log", "audit.log"))
+    if g.get("partner") is None and (
+        current_user.is_coalition_lead or current_user.is_system_admin
+    ):
+        items.append(("Retraining fund", "learners.fund"))
     if current_user.is_system_admin:
         items += [
             ("Partners", "partners.list_partners"),

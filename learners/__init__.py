@@ -4,4 +4,8 @@ from flask import Blueprint
 
 bp = Blueprint("learners", __name__)
 
-from learners import views  # noqa: E402,F401  (routes attach to bp)
+from learners import (  # noqa: E402,F401  (routes and commands attach to bp)
+    cli,
+    models,  # noqa: E402,F401  (the schema must know these tables)
+    views,
+)

@@ -1,0 +1,1 @@
+"""Learners rules: offers, referrals and the retraining fund (one module each)."""
