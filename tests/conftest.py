@@ -148,10 +148,15 @@ def login_as(app: Flask, client: FlaskClient) -> Callable[..., Any]:
     def sign_in(role: str, partner: Any = None, **user_fields: Any) -> Any:
         user = factories.user_with_role(role, partner=partner, **user_fields)
         db.session.commit()
+        # Whoever was signed in on this client before is signed out first, so the new user
+        # really is the one making the next requests.
+        client.post("/sign-out")
         response = client.post(
             "/sign-in", data={"email": user.email, "password": factories.PASSWORD}
         )
         assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        with client.session_transaction() as session:
+            assert session.get("_user_id") == str(user.id), "sign-in did not take"
         return user
 
     return sign_in

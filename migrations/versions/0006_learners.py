@@ -1,7 +1,7 @@
 """learners: offers, referrals, retraining fund
 
 Revision ID: 0006_learners
-Revises: 0002_sms_outbox
+Revises: 0004_devices
 Create Date: 2026-11-27 22:47:34.005457
 
 """
@@ -13,7 +13,7 @@ import inclusion.extensions
 
 # revision identifiers, used by Alembic.
 revision = '0006_learners'
-down_revision = '0002_sms_outbox'
+down_revision = '0004_devices'
 branch_labels = None
 depends_on = None
 
