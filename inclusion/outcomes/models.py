@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from inclusion.extensions import Base, UTCDateTime, enum_type, utcnow
+from inclusion.extensions import Base, Timestamped, UTCDateTime, enum_type, utcnow
 
 
 class FactKind(enum.StrEnum):
@@ -40,6 +40,10 @@ class OutcomeFact(Base):
     __table_args__ = (
         Index("ix_outcome_fact_kind_date", "kind", "occurred_on"),
         Index("ix_outcome_fact_resident_key", "resident_key"),
+        # Person measures look up a person's earlier facts of a kind ("first time this happened").
+        Index("ix_outcome_fact_person_kind", "resident_key", "kind", "occurred_on"),
+        # Partner views filter by partner and period.
+        Index("ix_outcome_fact_partner_date", "partner_id", "occurred_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -57,3 +61,27 @@ class OutcomeFact(Base):
     detail: Mapped[str | None] = mapped_column(String(64))
     quantity: Mapped[int] = mapped_column(Integer, default=1)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+REGION = "REGION"
+
+
+class Target(Timestamped, Base):
+    """A number a measure should reach over a period, for the region or one local authority."""
+
+    __tablename__ = "outcome_target"
+    __table_args__ = (
+        CheckConstraint("period_end >= period_start", name="period_in_order"),
+        CheckConstraint("value > 0", name="value_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    measure: Mapped[str] = mapped_column(String(40))
+    # REGION for the whole coalition area, otherwise a local authority's ONS code.
+    area: Mapped[str] = mapped_column(String(9), default=REGION)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    value: Mapped[int] = mapped_column(Integer)
+    baseline: Mapped[int | None] = mapped_column(Integer)
+    # How the value was worked out (e.g. from a population figure), shown beside it.
+    note: Mapped[str | None] = mapped_column(String(300))

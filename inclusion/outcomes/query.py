@@ -1,0 +1,401 @@
+"""The query layer: counts from outcome facts, returned only as disclosure-controlled tables.
+
+Every page, PDF and export asks this module for figures. Raw counts stay inside it (the
+underscored functions); what leaves is a `Table` of `Published` cells or a `Published` value.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import ColumnElement
+
+from inclusion.extensions import db
+from inclusion.outcomes.disclosure import Heading, Published, Table, build_table, publish
+from inclusion.outcomes.measures import (
+    EVENT_MEASURES,
+    MEASURE_BY_KEY,
+    MEASURES,
+    PERSON_MEASURES,
+    Measure,
+)
+from inclusion.outcomes.models import FactKind, OutcomeFact
+from inclusion.reference import AUTHORITY_CHOICES, AUTHORITY_NAMES, AgeBand
+
+NOT_KNOWN = "Not known"
+AGE_BANDS_ORDER = [band.value for band in AgeBand]
+
+Month = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which facts count: a date range (inclusive), optionally one authority and one partner."""
+
+    start: date
+    end: date
+    authority: str | None = None
+    partner_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Dimension:
+    key: str
+    label: str
+    column: str | None  # the fact column; None for the period dimensions, made from months
+    time: bool = False
+
+
+DIMENSIONS: tuple[Dimension, ...] = (
+    Dimension("month", "Month", None, time=True),
+    Dimension("quarter", "Quarter", None, time=True),
+    Dimension("year", "Financial year", None, time=True),
+    Dimension("authority", "Local authority", "local_authority"),
+    Dimension("partner", "Partner", "partner_id"),
+    Dimension("imd", "Deprivation decile (IMD)", "imd_decile"),
+    Dimension("age", "Age band", "age_band"),
+    Dimension("gender", "Gender", "gender"),
+    Dimension("ethnicity", "Ethnic group", "ethnic_group"),
+    Dimension("disability", "Disability", "disability"),
+)
+DIMENSION_BY_KEY = {d.key: d for d in DIMENSIONS}
+
+_GENDER_LABELS = {
+    "woman": "Woman", "man": "Man", "non-binary": "Non-binary",
+    "other": "Another way", "not-said": "Prefers not to say",
+}
+_ETHNIC_LABELS = {
+    "asian": "Asian or Asian British", "black": "Black, Black British, Caribbean or African",
+    "mixed": "Mixed or multiple ethnic groups", "white": "White", "other": "Other ethnic group",
+}
+_DISABILITY_LABELS = {"yes": "Disabled", "no": "Not disabled", "not-said": "Prefers not to say"}
+_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Periods
+
+
+def financial_year_of(day: date) -> int:
+    """The starting calendar year of the April-to-March financial year containing `day`."""
+    return day.year if day.month >= 4 else day.year - 1
+
+
+def financial_year_range(year: int) -> tuple[date, date]:
+    return date(year, 4, 1), date(year + 1, 3, 31)
+
+
+def months_between(start: date, end: date) -> list[Month]:
+    months = []
+    y, m = start.year, start.month
+    while (y, m) <= (end.year, end.month):
+        months.append((y, m))
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return months
+
+
+def _time_key(dim: str, month: Month) -> tuple[str, str]:
+    y, m = month
+    if dim == "month":
+        return f"{y}-{m:02d}", f"{_MONTHS[m - 1]} {y}"
+    fy = y if m >= 4 else y - 1
+    if dim == "quarter":
+        q = (m - 4) % 12 // 3 + 1
+        return f"{fy}-Q{q}", f"{fy}-{(fy + 1) % 100:02d} Q{q}"
+    return f"{fy}", f"{fy}-{(fy + 1) % 100:02d}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Raw counting (private: nothing outside this module sees a raw number)
+
+
+def _detail_predicate(measure: Measure, fact: Any) -> ColumnElement[bool]:
+    clauses: list[ColumnElement[bool]] = [fact.kind.in_(measure.kinds)]
+    if measure.detail_in is not None:
+        clauses.append(fact.detail.in_(measure.detail_in))
+    if measure.detail_not_in is not None:
+        clauses.append(fact.detail.is_not(None))
+        clauses.append(fact.detail.not_in(measure.detail_not_in))
+    return and_(*clauses)
+
+
+def _scope(fact: Any, filters: Filters) -> list[ColumnElement[bool]]:
+    clauses: list[ColumnElement[bool]] = [
+        fact.occurred_on >= filters.start, fact.occurred_on <= filters.end,
+    ]
+    if filters.authority:
+        clauses.append(fact.local_authority == filters.authority)
+    if filters.partner_id is not None:
+        clauses.append(fact.partner_id == filters.partner_id)
+    return clauses
+
+
+RawCounts = dict[tuple[Any, ...], dict[str, int]]
+
+
+def _group_columns(fact: Any, dims: Iterable[str]) -> list[Any]:
+    columns = [
+        func.extract("year", fact.occurred_on).label("y"),
+        func.extract("month", fact.occurred_on).label("m"),
+    ]
+    for key in dims:
+        dim = DIMENSION_BY_KEY[key]
+        if dim.column:
+            columns.append(getattr(fact, dim.column).label(key))
+    return columns
+
+
+def _raw_counts(filters: Filters, dims: tuple[str, ...],
+                measures: tuple[Measure, ...] = MEASURES) -> RawCounts:
+    """Unrounded counts keyed by (year, month, *dimension values), per measure key."""
+    fact_dims = tuple(d for d in dims if DIMENSION_BY_KEY[d].column)
+    out: RawCounts = defaultdict(lambda: defaultdict(int))
+    events = [m for m in measures if not m.person]
+    if events:
+        f = OutcomeFact
+        group = _group_columns(f, fact_dims)
+        sums = [
+            func.sum(case((_detail_predicate(m, f), f.quantity), else_=0)).label(m.key)
+            for m in events
+        ]
+        kinds = sorted({k for m in events for k in m.kinds})
+        query = (
+            select(*group, *sums)
+            .where(f.kind.in_(kinds), *_scope(f, filters))
+            .group_by(*[c.name for c in group])
+        )
+        for row in db.session.execute(query).mappings():
+            key = (int(row["y"]), int(row["m"]), *(row[d] for d in fact_dims))
+            for m in events:
+                if row[m.key]:
+                    out[key][m.key] += int(row[m.key])
+    for measure in (m for m in measures if m.person):
+        for key, count in _raw_people(measure, filters, fact_dims).items():
+            out[key][measure.key] += count
+    return out
+
+
+def _raw_people(measure: Measure, filters: Filters, fact_dims: tuple[str, ...]
+                ) -> dict[tuple[Any, ...], int]:
+    """People whose *first* qualifying fact falls in the filtered period, by that fact's values."""
+    f = aliased(OutcomeFact, name="f")
+    earlier = aliased(OutcomeFact, name="earlier")
+    start = aliased(OutcomeFact, name="start")
+    conditions = [_detail_predicate(measure, f), *_scope(f, filters)]
+    conditions.append(
+        ~exists().where(
+            earlier.resident_key == f.resident_key,
+            _detail_predicate(measure, earlier),
+            or_(earlier.occurred_on < f.occurred_on,
+                and_(earlier.occurred_on == f.occurred_on, earlier.id < f.id)),
+        )
+    )
+    if measure.starts_from is not None:
+        conditions.append(
+            exists().where(
+                start.resident_key == f.resident_key,
+                start.kind == FactKind.ASSESSMENT,
+                start.detail.in_(measure.starts_from),
+                start.occurred_on <= f.occurred_on,
+            )
+        )
+    group = _group_columns(f, fact_dims)
+    query = (
+        select(*group, func.count().label("n"))
+        .where(*conditions)
+        .group_by(*[c.name for c in group])
+    )
+    return {
+        (int(row["y"]), int(row["m"]), *(row[d] for d in fact_dims)): int(row["n"])
+        for row in db.session.execute(query).mappings()
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Categories of each dimension, with labels
+
+
+def _partner_names() -> dict[int, str]:
+    from inclusion.tenancy import Partner
+
+    return dict(db.session.execute(select(Partner.id, Partner.name)).tuples().all())
+
+
+def _categories(dim: str, filters: Filters, seen: Iterable[Any]) -> list[tuple[Any, Heading]]:
+    """(raw value, heading) for every category to show: the known list plus any seen value."""
+    seen = set(seen)
+    if DIMENSION_BY_KEY[dim].time:
+        out: dict[str, Heading] = {}
+        for month in months_between(filters.start, filters.end):
+            key, label = _time_key(dim, month)
+            out.setdefault(key, Heading(key, label))
+        return [(h.key, h) for h in out.values()]
+    known: list[tuple[Any, str]]
+    if dim == "authority":
+        codes = [filters.authority] if filters.authority else [a.code for a in AUTHORITY_CHOICES]
+        known = [(c, AUTHORITY_NAMES.get(c, c)) for c in codes]
+        known += [(v, AUTHORITY_NAMES.get(v, v)) for v in sorted(seen - set(codes), key=str)]
+    elif dim == "partner":
+        names = _partner_names()
+        ids = {filters.partner_id} if filters.partner_id is not None else set(seen)
+        known = sorted(((i, names.get(i, f"Partner {i}")) for i in ids if i is not None),
+                       key=lambda p: p[1])
+    elif dim == "imd":
+        known = [(d, f"Decile {d}{' (most deprived)' if d == 1 else ''}"
+                  f"{' (least deprived)' if d == 10 else ''}") for d in range(1, 11)]
+    elif dim == "age":
+        known = [(a, a) for a in AGE_BANDS_ORDER]
+        known += [(v, v) for v in sorted(v for v in seen if v and v not in AGE_BANDS_ORDER)]
+    else:
+        labels = {"gender": _GENDER_LABELS, "ethnicity": _ETHNIC_LABELS,
+                  "disability": _DISABILITY_LABELS}[dim]
+        known = list(labels.items())
+        known += [(v, v) for v in sorted(v for v in seen if v and v not in labels)]
+    result = [(raw, Heading(str(raw), label)) for raw, label in known]
+    if None in seen:
+        result.append((None, Heading("not-known", NOT_KNOWN)))
+    return result
+
+
+def _bucket(dim: str, key: tuple[Any, ...], fact_dims: tuple[str, ...]) -> Any:
+    if DIMENSION_BY_KEY[dim].time:
+        return _time_key(dim, (key[0], key[1]))[0]
+    return key[2 + fact_dims.index(dim)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Public: published figures only
+
+
+def headline(filters: Filters, measures: tuple[Measure, ...] = MEASURES) -> dict[str, Published]:
+    """Each measure's published total for the filtered period."""
+    raw = _raw_counts(filters, (), measures)
+    totals = {m.key: sum(v.get(m.key, 0) for v in raw.values()) for m in measures}
+    return {key: publish(value) for key, value in totals.items()}
+
+
+def headline_table(filters: Filters, caption: str = "Headline figures") -> Table:
+    raw = _raw_counts(filters, ())
+    counts = {(m.key, "count"): sum(v.get(m.key, 0) for v in raw.values()) for m in MEASURES}
+    return build_table(
+        caption=caption, row_heading="Measure",
+        rows=[Heading(m.key, m.label) for m in MEASURES],
+        columns=[Heading("count", "Count")], counts=counts, column_totals=False,
+    )
+
+
+def measures_by(filters: Filters, dim: str, measures: tuple[Measure, ...] = MEASURES,
+                caption: str | None = None) -> Table:
+    """Every measure (columns) broken down by one dimension (rows), with column totals."""
+    dimension = DIMENSION_BY_KEY[dim]
+    fact_dims = (dim,) if dimension.column else ()
+    raw = _raw_counts(filters, fact_dims, measures)
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    seen = {_bucket(dim, key, fact_dims) for key in raw}
+    categories = _categories(dim, filters, seen)
+    heading_of = {raw_value: h for raw_value, h in categories}
+    for key, values in raw.items():
+        heading = heading_of[_bucket(dim, key, fact_dims)]
+        for m in measures:
+            counts[(heading.key, m.key)] += values.get(m.key, 0)
+    return build_table(
+        caption=caption or f"Measures by {dimension.label.lower()}",
+        row_heading=dimension.label,
+        rows=[h for _, h in categories],
+        columns=[Heading(m.key, m.label) for m in measures],
+        counts=counts,
+    )
+
+
+def cross_table(filters: Filters, measure_key: str, row_dim: str, col_dim: str) -> Table:
+    """One measure by two dimensions at once (e.g. authority x quarter), with both totals."""
+    measure = MEASURE_BY_KEY[measure_key]
+    rows_d, cols_d = DIMENSION_BY_KEY[row_dim], DIMENSION_BY_KEY[col_dim]
+    fact_dims = tuple(d.key for d in (rows_d, cols_d) if d.column)
+    raw = _raw_counts(filters, fact_dims, (measure,))
+    row_cats = _categories(row_dim, filters, {_bucket(row_dim, k, fact_dims) for k in raw})
+    col_cats = _categories(col_dim, filters, {_bucket(col_dim, k, fact_dims) for k in raw})
+    row_of = {r: h for r, h in row_cats}
+    col_of = {r: h for r, h in col_cats}
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    for key, values in raw.items():
+        r = row_of[_bucket(row_dim, key, fact_dims)]
+        c = col_of[_bucket(col_dim, key, fact_dims)]
+        counts[(r.key, c.key)] += values.get(measure.key, 0)
+    return build_table(
+        caption=f"{measure.label} by {rows_d.label.lower()} and {cols_d.label.lower()}",
+        row_heading=rows_d.label,
+        rows=[h for _, h in row_cats],
+        columns=[h for _, h in col_cats],
+        counts=counts,
+        row_totals=True,
+    )
+
+
+def target_progress(filters: Filters, measure_key: str) -> Published:
+    """The published count of one measure over a target's period and area."""
+    return headline(filters, (MEASURE_BY_KEY[measure_key],))[measure_key]
+
+
+def has_facts() -> bool:
+    return db.session.scalar(select(OutcomeFact.id).limit(1)) is not None
+
+
+__all__ = [
+    "DIMENSIONS", "DIMENSION_BY_KEY", "EVENT_MEASURES", "Filters", "PERSON_MEASURES",
+    "cross_table", "financial_year_of", "financial_year_range", "headline", "headline_table",
+    "measures_by", "target_progress",
+]
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a measure has come against a target, all published."""
+
+    count: Published
+    percent: Published
+    expected: Published
+    status: str
+    months: tuple[tuple[Heading, Published], ...]
+
+
+def progress(filters: Filters, measure_key: str, target_value: int, as_of: date) -> Progress:
+    """Count, share of target, and trajectory: on track when the count has reached the straight
+    line from 0 at the start of the period to the target at its end, as of `as_of`."""
+    from inclusion.outcomes.disclosure import publish_rate
+
+    measure = MEASURE_BY_KEY[measure_key]
+    raw = _raw_counts(filters, (), (measure,))
+    by_month: dict[Month, int] = defaultdict(int)
+    for key, values in raw.items():
+        by_month[(key[0], key[1])] += values.get(measure.key, 0)
+    total = sum(by_month.values())
+    running = 0
+    months = []
+    for month in months_between(filters.start, filters.end):
+        if month > (as_of.year, as_of.month):
+            break
+        running += by_month.get(month, 0)
+        key, label = _time_key("month", month)
+        months.append((Heading(key, label), publish(running)))
+    days = (filters.end - filters.start).days + 1
+    elapsed = min(max((as_of - filters.start).days + 1, 0), days)
+    expected_raw = target_value * elapsed // days
+    target = Published(f"{target_value:,}", target_value)
+    count = publish(total)
+    if elapsed == 0:
+        status = "not started"
+    elif total >= target_value:
+        status = "met"
+    elif total >= expected_raw:
+        status = "on track"
+    else:
+        status = "behind"
+    expected = Published(f"{expected_raw:,}", expected_raw)
+    return Progress(count, publish_rate(count, target), expected, status, tuple(months))
