@@ -43,14 +43,20 @@ def navigation() -> list[dict[str, Any]]:
             ("Devices", "devices.index"),
             ("Vouchers", "vouchers.index"),
             ("Learners", "learners.index"),
+            ("Outcomes", "outcomes.dashboard_page"),
         ]
         if current_user.role_at(g.partner.id) is not None and current_user.role_at(
             g.partner.id
         ).value == "partner admin":
             items.append(("Team", "partners.team"))
             items.append(("Audit log", "audit.log"))
+    if current_user.is_coalition_lead and g.get("partner") is None:
+        items += [("Outcomes", "outcomes.dashboard_page"), ("Targets", "outcomes.list_targets")]
     if current_user.is_system_admin:
         items += [("Partners", "partners.list_partners"), ("Users", "partners.list_users")]
+        if ("Targets", "outcomes.list_targets") not in items:
+            items += [("Outcomes", "outcomes.dashboard_page"),
+                      ("Targets", "outcomes.list_targets")]
         if ("Audit log", "audit.log") not in items:
             items.append(("Audit log", "audit.log"))
     current = request.endpoint or ""
@@ -59,7 +65,9 @@ def navigation() -> list[dict[str, Any]]:
             "text": text,
             "href": url_for(endpoint),
             "active": current.split(".")[0] == endpoint.split(".")[0]
-            and (endpoint != "main.home" or current == "main.home"),
+            and (endpoint != "main.home" or current == "main.home")
+            and (not endpoint.startswith("outcomes.")
+                 or ("target" in current) == (endpoint == "outcomes.list_targets")),
         }
         for text, endpoint in items
     ]

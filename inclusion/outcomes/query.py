@@ -221,10 +221,10 @@ def _raw_people(measure: Measure, filters: Filters, fact_dims: tuple[str, ...]
 # Categories of each dimension, with labels
 
 
-def _partner_names() -> dict[int, str]:
+def partner_names() -> dict[int, str]:
     from inclusion.tenancy import Partner
 
-    return dict(db.session.execute(select(Partner.id, Partner.name)).tuples().all())
+    return {row[0]: row[1] for row in db.session.execute(select(Partner.id, Partner.name))}
 
 
 def _categories(dim: str, filters: Filters, seen: Iterable[Any]) -> list[tuple[Any, Heading]]:
@@ -242,7 +242,7 @@ def _categories(dim: str, filters: Filters, seen: Iterable[Any]) -> list[tuple[A
         known = [(c, AUTHORITY_NAMES.get(c, c)) for c in codes]
         known += [(v, AUTHORITY_NAMES.get(v, v)) for v in sorted(seen - set(codes), key=str)]
     elif dim == "partner":
-        names = _partner_names()
+        names = partner_names()
         ids = {filters.partner_id} if filters.partner_id is not None else set(seen)
         known = sorted(((i, names.get(i, f"Partner {i}")) for i in ids if i is not None),
                        key=lambda p: p[1])
