@@ -59,7 +59,7 @@ def _summary_of(title: str, items: Sequence[tuple[str, Published]]) -> str:
         top = max(shown, key=lambda item: item[1].value or 0)
         text = f"{title}: highest is {top[0]} at {top[1].text}."
     if hidden:
-        text += f" {len(hidden)} value{'s' if len(hidden) != 1 else ''} hidden as small numbers."
+        text += f" Hidden as small numbers ({SUPPRESSED}): {', '.join(hidden)}."
     return text
 
 

@@ -122,8 +122,8 @@ MEASURES: tuple[Measure, ...] = (
     ),
     Measure(
         "job_outcomes", "Job or progression outcomes",
-        "People with a job, better job or further learning recorded at the 3 or 6 month "
-        "follow-up after retraining. Each person counts once, at the first such outcome.",
+        "People with a job, better job or further learning recorded at the three or six "
+        "month follow-up after retraining. Each person counts once, at the first such outcome.",
         "people",
         (FactKind.OUTCOME_3_MONTHS, FactKind.OUTCOME_6_MONTHS),
         detail_not_in=(NO_OUTCOME,), person=True,
