@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from inclusion import csvsafe
@@ -95,7 +95,7 @@ def build_files(selection: Selection) -> dict[str, bytes]:
             f"{period_label(f)}. Counted from outcome facts that hold no personal data. "
             f"Disclosure control: {method_note()}"
         ),
-        "created": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+        "created": datetime.now(UTC).replace(microsecond=0).isoformat(),
         "licenses": [LICENCE],
         "units": "Counts of people, devices, vouchers or referrals, as each measure says.",
         "measures": [{"name": m.key, "title": m.label, "description": m.definition,

@@ -382,8 +382,8 @@ def progress(filters: Filters, measure_key: str, target_value: int, as_of: date)
         if month > (as_of.year, as_of.month):
             break
         running += by_month.get(month, 0)
-        key, label = _time_key("month", month)
-        months.append((Heading(key, label), publish(running)))
+        month_key, label = _time_key("month", month)
+        months.append((Heading(month_key, label), publish(running)))
     days = (filters.end - filters.start).days + 1
     elapsed = min(max((as_of - filters.start).days + 1, 0), days)
     expected_raw = target_value * elapsed // days

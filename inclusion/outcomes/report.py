@@ -17,11 +17,11 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 from inclusion.outcomes import charts, query
 from inclusion.outcomes.dashboard import (
     EQUALITY_DIMENSIONS,
+    TREND_MEASURES,
     Selection,
     TargetPanel,
     period_label,
     target_panels,
-    TREND_MEASURES,
 )
 from inclusion.outcomes.disclosure import Table, method_note
 from inclusion.outcomes.measures import MEASURE_BY_KEY, MEASURES, Measure

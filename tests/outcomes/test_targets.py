@@ -98,10 +98,14 @@ def test_target_form_rejects_bad_input_and_saves_nothing(client, login_as):
     login_as("admin")
     for data in (
         {"measure": "", "area": "REGION"},
-        {"measure": "devices_lent", "area": "REGION", "period_start": ["31", "2", "2025"], "period_end": ["1", "3", "2025"], "value": "10"},
-        {"measure": "devices_lent", "area": "REGION", "period_start": ["1", "4", "2026"], "period_end": ["1", "3", "2025"], "value": "10"},
-        {"measure": "devices_lent", "area": "NOWHERE", "period_start": ["1", "4", "2025"], "period_end": ["1", "3", "2026"], "value": "-4"},
-        {"measure": "devices_lent", "area": "REGION", "period_start": ["1", "4", "2025"], "period_end": ["1", "3", "2026"], "value": ""},
+        {"measure": "devices_lent", "area": "REGION",
+         "period_start": ["31", "2", "2025"], "period_end": ["1", "3", "2025"], "value": "10"},
+        {"measure": "devices_lent", "area": "REGION",
+         "period_start": ["1", "4", "2026"], "period_end": ["1", "3", "2025"], "value": "10"},
+        {"measure": "devices_lent", "area": "NOWHERE",
+         "period_start": ["1", "4", "2025"], "period_end": ["1", "3", "2026"], "value": "-4"},
+        {"measure": "devices_lent", "area": "REGION",
+         "period_start": ["1", "4", "2025"], "period_end": ["1", "3", "2026"], "value": ""},
     ):
         response = client.post("/outcomes/targets/new", data=data)
         assert response.status_code == 200
