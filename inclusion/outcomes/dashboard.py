@@ -188,9 +188,10 @@ def _column_items(table: Table, key: str) -> list[tuple[str, Published]]:
     return list(zip([r.label for r in table.rows], table.column(key), strict=True))
 
 
-def target_panels(selection: Selection, *, today: date) -> list[TargetPanel]:
+def target_panels(selection: Selection, *, today: date,
+                  shared: query.Counts | None = None) -> list[TargetPanel]:
     panels = []
-    for view in targets.progress_for(selection.filters, as_of=today):
+    for view in targets.progress_for(selection.filters, as_of=today, shared=shared):
         p = view.progress
         title = f"{view.measure.label}, {view.area_name}"
         chart = charts.progress_bar(title, p.count, view.target.value, p.expected.value or 0,
@@ -207,23 +208,28 @@ def target_panels(selection: Selection, *, today: date) -> list[TargetPanel]:
 def build_dashboard(selection: Selection, *, today: date) -> Dashboard:
     """Everything the dashboard shows, published: tables first, charts drawn from them."""
     f = selection.filters
-    headline = query.headline_table(f)
+    # One round of counting serves every table on the page (all measures add up over months
+    # and categories), and the targets too when they cover exactly this period and area.
+    counts = query.Counts(f, (selection.rows, selection.cols) if selection.cols
+                          else (selection.rows,))
+    headline = counts.headline_table()
     trend_measures = tuple(MEASURE_BY_KEY[k] for k in TREND_MEASURES)
-    trend = query.measures_by(f, "month", trend_measures, caption="Month by month")
+    trend = counts.by("month", trend_measures, caption="Month by month")
     trend_chart = charts.line_chart(
         "Month by month", [r.label for r in trend.rows],
         [(m.label, trend.column(m.key)) for m in trend_measures],
     )
-    breakdown = query.measures_by(f, selection.rows)
+    breakdown = counts.by(selection.rows)
     measure = MEASURE_BY_KEY[selection.measure]
     breakdown_chart = charts.bar_chart(
         f"{measure.label} by {query.DIMENSION_BY_KEY[selection.rows].label.lower()}",
         _column_items(breakdown, measure.key),
     )
-    cross = (query.cross_table(f, selection.measure, selection.rows, selection.cols)
+    cross = (counts.cross(selection.measure, selection.rows, selection.cols)
              if selection.cols else None)
-    return Dashboard(selection, headline, target_panels(selection, today=today), trend,
-                     trend_chart, breakdown, breakdown_chart, cross, method_note())
+    panels = target_panels(selection, today=today, shared=counts)
+    return Dashboard(selection, headline, panels, trend, trend_chart, breakdown,
+                     breakdown_chart, cross, method_note())
 
 
 def measure_list() -> list[tuple[str, str, str]]:

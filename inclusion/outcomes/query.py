@@ -17,7 +17,14 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from inclusion.extensions import db
-from inclusion.outcomes.disclosure import Heading, Published, Table, build_table, publish
+from inclusion.outcomes.disclosure import (
+    Heading,
+    Published,
+    Table,
+    build_table,
+    publish,
+    publish_rate,
+)
 from inclusion.outcomes.measures import (
     EVENT_MEASURES,
     MEASURE_BY_KEY,
@@ -273,85 +280,123 @@ def _bucket(dim: str, key: tuple[Any, ...], fact_dims: tuple[str, ...]) -> Any:
 # Public: published figures only
 
 
-def headline(filters: Filters, measures: tuple[Measure, ...] = MEASURES) -> dict[str, Published]:
-    """Each measure's published total for the filtered period."""
-    raw = _raw_counts(filters, (), measures)
-    totals = {m.key: sum(v.get(m.key, 0) for v in raw.values()) for m in measures}
-    return {key: publish(value) for key, value in totals.items()}
+class Counts:
+    """One round of counting (by month and up to two fact dimensions), from which every table
+    the dashboard, report and export need is published. The raw numbers stay private; the
+    methods hand out `Table`s and `Published` values only."""
 
+    def __init__(self, filters: Filters, dims: Iterable[str] = (),
+                 measures: tuple[Measure, ...] = MEASURES) -> None:
+        self.filters = filters
+        self.measures = measures
+        self._dims = tuple(dict.fromkeys(d for d in dims if DIMENSION_BY_KEY[d].column))
+        self.__raw = _raw_counts(filters, self._dims, measures)
 
-def headline_table(filters: Filters, caption: str = "Headline figures") -> Table:
-    raw = _raw_counts(filters, ())
-    counts = {(m.key, "count"): sum(v.get(m.key, 0) for v in raw.values()) for m in MEASURES}
-    return build_table(
-        caption=caption, row_heading="Measure",
-        rows=[Heading(m.key, m.label) for m in MEASURES],
-        columns=[Heading("count", "Count")], counts=counts, column_totals=False,
-    )
+    def _check(self, *dims: str) -> None:
+        for dim in dims:
+            if DIMENSION_BY_KEY[dim].column and dim not in self._dims:
+                raise ValueError(f"these counts were not made by {dim}")
 
+    def _grid(self, row_dim: str | None, col_dim: str | None,
+              measures: tuple[Measure, ...]) -> tuple[list[tuple[Any, Heading]],
+                                                      list[tuple[Any, Heading]],
+                                                      dict[tuple[str, str], int]]:
+        """Raw sums by (row, column) where a None dimension means 'by measure'."""
+        def categories(dim: str | None) -> list[tuple[Any, Heading]]:
+            if dim is None:
+                return [(m.key, Heading(m.key, m.label)) for m in measures]
+            seen = {_bucket(dim, key, self._dims) for key in self.__raw}
+            return _categories(dim, self.filters, seen)
 
-def measures_by(filters: Filters, dim: str, measures: tuple[Measure, ...] = MEASURES,
-                caption: str | None = None) -> Table:
-    """Every measure (columns) broken down by one dimension (rows), with column totals."""
-    dimension = DIMENSION_BY_KEY[dim]
-    fact_dims = (dim,) if dimension.column else ()
-    raw = _raw_counts(filters, fact_dims, measures)
-    counts: dict[tuple[str, str], int] = defaultdict(int)
-    seen = {_bucket(dim, key, fact_dims) for key in raw}
-    categories = _categories(dim, filters, seen)
-    heading_of = {raw_value: h for raw_value, h in categories}
-    for key, values in raw.items():
-        heading = heading_of[_bucket(dim, key, fact_dims)]
-        for m in measures:
-            counts[(heading.key, m.key)] += values.get(m.key, 0)
-    return build_table(
-        caption=caption or f"Measures by {dimension.label.lower()}",
-        row_heading=dimension.label,
-        rows=[h for _, h in categories],
-        columns=[Heading(m.key, m.label) for m in measures],
-        counts=counts,
-    )
+        rows, cols = categories(row_dim), categories(col_dim)
+        row_of, col_of = dict(rows), dict(cols)
+        counts: dict[tuple[str, str], int] = defaultdict(int)
+        for key, values in self.__raw.items():
+            for m in measures:
+                value = values.get(m.key, 0)
+                if not value:
+                    continue
+                r = row_of[m.key if row_dim is None else _bucket(row_dim, key, self._dims)]
+                c = col_of[m.key if col_dim is None else _bucket(col_dim, key, self._dims)]
+                counts[(r.key, c.key)] += value
+        return rows, cols, counts
 
+    def totals(self, measures: tuple[Measure, ...] | None = None) -> dict[str, Published]:
+        measures = measures or self.measures
+        sums = {m.key: sum(v.get(m.key, 0) for v in self.__raw.values()) for m in measures}
+        return {key: publish(value) for key, value in sums.items()}
 
-def cross_table(filters: Filters, measure_key: str, row_dim: str, col_dim: str) -> Table:
-    """One measure by two dimensions at once (e.g. authority x quarter), with both totals."""
-    measure = MEASURE_BY_KEY[measure_key]
-    rows_d, cols_d = DIMENSION_BY_KEY[row_dim], DIMENSION_BY_KEY[col_dim]
-    fact_dims = tuple(d.key for d in (rows_d, cols_d) if d.column)
-    raw = _raw_counts(filters, fact_dims, (measure,))
-    row_cats = _categories(row_dim, filters, {_bucket(row_dim, k, fact_dims) for k in raw})
-    col_cats = _categories(col_dim, filters, {_bucket(col_dim, k, fact_dims) for k in raw})
-    row_of = {r: h for r, h in row_cats}
-    col_of = {r: h for r, h in col_cats}
-    counts: dict[tuple[str, str], int] = defaultdict(int)
-    for key, values in raw.items():
-        r = row_of[_bucket(row_dim, key, fact_dims)]
-        c = col_of[_bucket(col_dim, key, fact_dims)]
-        counts[(r.key, c.key)] += values.get(measure.key, 0)
-    return build_table(
-        caption=f"{measure.label} by {rows_d.label.lower()} and {cols_d.label.lower()}",
-        row_heading=rows_d.label,
-        rows=[h for _, h in row_cats],
-        columns=[h for _, h in col_cats],
-        counts=counts,
-        row_totals=True,
-    )
+    def headline_table(self, caption: str = "Headline figures") -> Table:
+        rows, _, counts = self._grid(None, None, self.measures)
+        flat = {(r.key, "count"): counts.get((r.key, r.key), 0) for _, r in rows}
+        return build_table(caption=caption, row_heading="Measure", rows=[h for _, h in rows],
+                           columns=[Heading("count", "Count")], counts=flat,
+                           column_totals=False)
 
+    def by(self, dim: str, measures: tuple[Measure, ...] | None = None,
+           caption: str | None = None) -> Table:
+        """Measures (columns) by one dimension (rows), with column totals."""
+        self._check(dim)
+        measures = measures or self.measures
+        rows, cols, counts = self._grid(dim, None, measures)
+        label = DIMENSION_BY_KEY[dim].label
+        return build_table(caption=caption or f"Measures by {label.lower()}", row_heading=label,
+                           rows=[h for _, h in rows], columns=[h for _, h in cols],
+                           counts=counts)
 
-def target_progress(filters: Filters, measure_key: str) -> Published:
-    """The published count of one measure over a target's period and area."""
-    return headline(filters, (MEASURE_BY_KEY[measure_key],))[measure_key]
+    def cross(self, measure_key: str, row_dim: str, col_dim: str) -> Table:
+        """One measure by two dimensions at once, with row, column and grand totals."""
+        self._check(row_dim, col_dim)
+        measure = MEASURE_BY_KEY[measure_key]
+        rows_d, cols_d = DIMENSION_BY_KEY[row_dim], DIMENSION_BY_KEY[col_dim]
+        counts: dict[tuple[str, str], int] = defaultdict(int)
+        seen_r = {_bucket(row_dim, key, self._dims) for key in self.__raw}
+        seen_c = {_bucket(col_dim, key, self._dims) for key in self.__raw}
+        rows, cols = (_categories(row_dim, self.filters, seen_r),
+                      _categories(col_dim, self.filters, seen_c))
+        row_of, col_of = dict(rows), dict(cols)
+        for key, values in self.__raw.items():
+            value = values.get(measure.key, 0)
+            if value:
+                counts[(row_of[_bucket(row_dim, key, self._dims)].key,
+                        col_of[_bucket(col_dim, key, self._dims)].key)] += value
+        return build_table(
+            caption=f"{measure.label} by {rows_d.label.lower()} and {cols_d.label.lower()}",
+            row_heading=rows_d.label, rows=[h for _, h in rows], columns=[h for _, h in cols],
+            counts=counts, row_totals=True,
+        )
 
-
-def has_facts() -> bool:
-    return db.session.scalar(select(OutcomeFact.id).limit(1)) is not None
-
-
-__all__ = [
-    "DIMENSIONS", "DIMENSION_BY_KEY", "EVENT_MEASURES", "Filters", "PERSON_MEASURES",
-    "cross_table", "financial_year_of", "financial_year_range", "headline", "headline_table",
-    "measures_by", "target_progress",
-]
+    def progress(self, measure_key: str, target_value: int, as_of: date) -> Progress:
+        """Count, share of target, and trajectory: on track when the count has reached the
+        straight line from 0 at the start of the period to the target at its end."""
+        measure = MEASURE_BY_KEY[measure_key]
+        by_month: dict[Month, int] = defaultdict(int)
+        for key, values in self.__raw.items():
+            by_month[(key[0], key[1])] += values.get(measure.key, 0)
+        total = sum(by_month.values())
+        running = 0
+        months = []
+        for month in months_between(self.filters.start, self.filters.end):
+            if month > (as_of.year, as_of.month):
+                break
+            running += by_month.get(month, 0)
+            month_key, label = _time_key("month", month)
+            months.append((Heading(month_key, label), publish(running)))
+        days = (self.filters.end - self.filters.start).days + 1
+        elapsed = min(max((as_of - self.filters.start).days + 1, 0), days)
+        expected_raw = target_value * elapsed // days
+        count = publish(total)
+        if elapsed == 0:
+            status = "not started"
+        elif total >= target_value:
+            status = "met"
+        elif total >= expected_raw:
+            status = "on track"
+        else:
+            status = "behind"
+        target = Published(f"{target_value:,}", target_value)
+        return Progress(count, publish_rate(count, target),
+                        Published(f"{expected_raw:,}", expected_raw), status, tuple(months))
 
 
 @dataclass(frozen=True)
@@ -365,37 +410,34 @@ class Progress:
     months: tuple[tuple[Heading, Published], ...]
 
 
-def progress(filters: Filters, measure_key: str, target_value: int, as_of: date) -> Progress:
-    """Count, share of target, and trajectory: on track when the count has reached the straight
-    line from 0 at the start of the period to the target at its end, as of `as_of`."""
-    from inclusion.outcomes.disclosure import publish_rate
+def headline(filters: Filters, measures: tuple[Measure, ...] = MEASURES) -> dict[str, Published]:
+    """Each measure's published total for the filtered period."""
+    return Counts(filters, (), measures).totals()
 
-    measure = MEASURE_BY_KEY[measure_key]
-    raw = _raw_counts(filters, (), (measure,))
-    by_month: dict[Month, int] = defaultdict(int)
-    for key, values in raw.items():
-        by_month[(key[0], key[1])] += values.get(measure.key, 0)
-    total = sum(by_month.values())
-    running = 0
-    months = []
-    for month in months_between(filters.start, filters.end):
-        if month > (as_of.year, as_of.month):
-            break
-        running += by_month.get(month, 0)
-        month_key, label = _time_key("month", month)
-        months.append((Heading(month_key, label), publish(running)))
-    days = (filters.end - filters.start).days + 1
-    elapsed = min(max((as_of - filters.start).days + 1, 0), days)
-    expected_raw = target_value * elapsed // days
-    target = Published(f"{target_value:,}", target_value)
-    count = publish(total)
-    if elapsed == 0:
-        status = "not started"
-    elif total >= target_value:
-        status = "met"
-    elif total >= expected_raw:
-        status = "on track"
-    else:
-        status = "behind"
-    expected = Published(f"{expected_raw:,}", expected_raw)
-    return Progress(count, publish_rate(count, target), expected, status, tuple(months))
+
+def headline_table(filters: Filters, caption: str = "Headline figures") -> Table:
+    return Counts(filters).headline_table(caption)
+
+
+def measures_by(filters: Filters, dim: str, measures: tuple[Measure, ...] = MEASURES,
+                caption: str | None = None) -> Table:
+    """Every measure (columns) broken down by one dimension (rows), with column totals."""
+    return Counts(filters, (dim,), measures).by(dim, measures, caption)
+
+
+def cross_table(filters: Filters, measure_key: str, row_dim: str, col_dim: str) -> Table:
+    """One measure by two dimensions at once (e.g. authority x quarter), with both totals."""
+    counts = Counts(filters, (row_dim, col_dim), (MEASURE_BY_KEY[measure_key],))
+    return counts.cross(measure_key, row_dim, col_dim)
+
+
+def progress(filters: Filters, measure_key: str, target_value: int, as_of: date) -> Progress:
+    return Counts(filters, (), (MEASURE_BY_KEY[measure_key],)).progress(
+        measure_key, target_value, as_of)
+
+
+__all__ = [
+    "DIMENSIONS", "DIMENSION_BY_KEY", "Counts", "EVENT_MEASURES", "Filters", "PERSON_MEASURES",
+    "Progress", "cross_table", "financial_year_of", "financial_year_range", "headline",
+    "headline_table", "measures_by", "progress",
+]

@@ -137,23 +137,34 @@ class TargetView:
     progress: query.Progress
 
 
-def progress_for(filters: query.Filters, *, as_of: date) -> list[TargetView]:
+def progress_for(filters: query.Filters, *, as_of: date,
+                 shared: query.Counts | None = None) -> list[TargetView]:
     """Targets overlapping the filtered period for its area, each with published progress.
 
     Progress is counted over the target's own period and area, within the partner filter.
+    Targets with the same period and area share one round of counting (and reuse `shared`
+    when it was made for exactly that scope).
     """
     area = filters.authority or REGION
-    targets = db.session.scalars(
+    found = list(db.session.scalars(
         select(Target).where(Target.area == area, Target.period_start <= filters.end,
                              Target.period_end >= filters.start)
         .order_by(Target.period_start, Target.measure)
-    )
+    ))
+    by_scope: dict[query.Filters, query.Counts] = {}
+    if shared is not None:
+        by_scope[shared.filters] = shared
     views = []
-    for target in targets:
+    for target in found:
         scope = query.Filters(target.period_start, target.period_end,
                               None if target.area == REGION else target.area, filters.partner_id)
+        if scope not in by_scope:
+            measures = tuple(MEASURE_BY_KEY[t.measure] for t in found
+                             if (t.period_start, t.period_end, t.area) ==
+                             (target.period_start, target.period_end, target.area))
+            by_scope[scope] = query.Counts(scope, (), measures)
         views.append(TargetView(
             target, MEASURE_BY_KEY[target.measure], area_name(target.area),
-            query.progress(scope, target.measure, target.value, as_of),
+            by_scope[scope].progress(target.measure, target.value, as_of),
         ))
     return views
