@@ -96,7 +96,7 @@ def bar_chart(title: str, items: Sequence[tuple[str, Published]]) -> Chart:
 def line_chart(title: str, labels: Sequence[str],
                series: Sequence[tuple[str, Sequence[Published]]]) -> Chart:
     """Lines over time; a suppressed or missing point breaks its line."""
-    width, height, left, right, top_pad, bottom = 720, 300, 60, 20, 20, 60
+    width, height, left, right, top_pad, bottom = 720, 300, 60, 40, 20, 60
     plot_w, plot_h = width - left - right, height - top_pad - bottom
     peak = max((p.value or 0 for _, points in series for p in points), default=0)
     top = _nice_max(peak)

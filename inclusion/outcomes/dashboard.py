@@ -188,6 +188,21 @@ def _column_items(table: Table, key: str) -> list[tuple[str, Published]]:
     return list(zip([r.label for r in table.rows], table.column(key), strict=True))
 
 
+def _straight_line(view: targets.TargetView) -> list[Published]:
+    """Where the running total should be at the end of each month shown (a target, not a
+    count, so it needs no disclosure control)."""
+    t = view.target
+    days = (t.period_end - t.period_start).days + 1
+    points = []
+    for heading, _ in view.progress.months:
+        year, month = (int(part) for part in heading.key.split("-"))
+        nxt = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
+        elapsed = min((nxt - t.period_start).days, days)
+        value = t.value * elapsed // days
+        points.append(Published(f"{value:,}", value))
+    return points
+
+
 def target_panels(selection: Selection, *, today: date,
                   shared: query.Counts | None = None) -> list[TargetPanel]:
     panels = []
@@ -199,7 +214,8 @@ def target_panels(selection: Selection, *, today: date,
         labels = [h.label for h, _ in p.months]
         trend = charts.line_chart(
             f"{view.measure.label}: running total against target", labels,
-            [("Running total", [v for _, v in p.months])],
+            [("Running total", [v for _, v in p.months]),
+             ("Straight line to target", _straight_line(view))],
         )
         panels.append(TargetPanel(view, chart, trend))
     return panels
