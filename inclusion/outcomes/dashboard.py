@@ -112,9 +112,13 @@ def parse_selection(args: Mapping[str, str], *, today: date,
         period = "custom"
         first, last = _parse_date(args.get("from", "")), _parse_date(args.get("to", ""))
         if first is None:
-            errors.append(("from", "Enter the start date as a real date, like 2025-04-01"))
+            errors.append(("from", "Enter the start date as a real date, like 2025-04-01"
+                           if args.get("from", "").strip() else
+                           "Enter the start date of the custom range, like 2025-04-01"))
         if last is None:
-            errors.append(("to", "Enter the end date as a real date, like 2026-03-31"))
+            errors.append(("to", "Enter the end date as a real date, like 2026-03-31"
+                           if args.get("to", "").strip() else
+                           "Enter the end date of the custom range, like 2026-03-31"))
         if first and last:
             if last < first:
                 errors.append(("to", "The end date must be the same as or after the start date"))
