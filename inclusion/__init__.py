@@ -37,6 +37,9 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
 
     # Core models with no blueprint of their own still belong to the schema.
     import inclusion.sms.models  # noqa: F401
+    from inclusion.outcomes import milestones
+
+    milestones.listen()
 
     _register_blueprints(app)
 

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from inclusion.outcomes.models import FactKind
+from inclusion.outcomes.models import (
+    FIRST_JOB_OUTCOME,
+    MOVED_OUT_OF_NON_USE,
+    MOVED_TO_ENGAGED,
+    FactKind,
+)
 
 FIRST_NON_USER = "first:non-user"
 FIRST_LIMITED = "first:limited user"
@@ -32,6 +37,8 @@ class Measure:
     detail_not_in: tuple[str, ...] | None = None
     person: bool = False
     starts_from: tuple[str, ...] | None = None
+    # For a person measure: the OutcomeFact.milestones bit marking the person's first fact.
+    milestone: int = 0
 
 
 MEASURES: tuple[Measure, ...] = (
@@ -52,7 +59,7 @@ MEASURES: tuple[Measure, ...] = (
         "a limited or engaged user. Each person counts once, in the period of the first "
         "assessment that showed the change.", "people",
         (FactKind.ASSESSMENT,), detail_in=(FOLLOW_UP_LIMITED, FOLLOW_UP_ENGAGED),
-        person=True, starts_from=(FIRST_NON_USER,),
+        person=True, starts_from=(FIRST_NON_USER,), milestone=MOVED_OUT_OF_NON_USE,
     ),
     Measure(
         "moved_to_engaged", "People moved to engaged use",
@@ -60,7 +67,7 @@ MEASURES: tuple[Measure, ...] = (
         "assessment found them doing every foundation task unaided. Each person counts once.",
         "people",
         (FactKind.ASSESSMENT,), detail_in=(FOLLOW_UP_ENGAGED,),
-        person=True, starts_from=(FIRST_NON_USER, FIRST_LIMITED),
+        person=True, starts_from=(FIRST_NON_USER, FIRST_LIMITED), milestone=MOVED_TO_ENGAGED,
     ),
     Measure(
         "devices_lent", "Devices lent", "Devices handed over on loan in the period.", "devices",
@@ -126,7 +133,7 @@ MEASURES: tuple[Measure, ...] = (
         "month follow-up after retraining. Each person counts once, at the first such outcome.",
         "people",
         (FactKind.OUTCOME_3_MONTHS, FactKind.OUTCOME_6_MONTHS),
-        detail_not_in=(NO_OUTCOME,), person=True,
+        detail_not_in=(NO_OUTCOME,), person=True, milestone=FIRST_JOB_OUTCOME,
     ),
 )
 

@@ -35,6 +35,13 @@ class FactKind(enum.StrEnum):
     OUTCOME_6_MONTHS = "outcome at 6 months"
 
 
+# Bits of OutcomeFact.milestones: this fact is the person's *first* fact of that kind, so a
+# person measure is a plain sum over facts (see inclusion.outcomes.milestones).
+MOVED_OUT_OF_NON_USE = 1
+MOVED_TO_ENGAGED = 2
+FIRST_JOB_OUTCOME = 4
+
+
 class OutcomeFact(Base):
     __tablename__ = "outcome_fact"
     __table_args__ = (
@@ -44,6 +51,11 @@ class OutcomeFact(Base):
         Index("ix_outcome_fact_person_kind", "resident_key", "kind", "occurred_on"),
         # Partner views filter by partner and period.
         Index("ix_outcome_fact_partner_date", "partner_id", "occurred_on"),
+        # The dashboard's one scan over a period reads these columns only (PostgreSQL can
+        # answer from the index alone after a VACUUM).
+        Index("ix_outcome_fact_date_cover", "occurred_on", "kind",
+              postgresql_include=["detail", "milestones", "quantity", "partner_id",
+                                  "local_authority"]),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -60,6 +72,8 @@ class OutcomeFact(Base):
     # Kind-specific, never personal: a classification, a device kind, a scheme or fund id.
     detail: Mapped[str | None] = mapped_column(String(64))
     quantity: Mapped[int] = mapped_column(Integer, default=1)
+    # Set when the fact is flushed (never by callers): which person milestones it marks.
+    milestones: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from inclusion.extensions import db
@@ -32,7 +31,7 @@ from inclusion.outcomes.measures import (
     PERSON_MEASURES,
     Measure,
 )
-from inclusion.outcomes.models import FactKind, OutcomeFact
+from inclusion.outcomes.models import OutcomeFact
 from inclusion.reference import AUTHORITY_CHOICES, AUTHORITY_NAMES, AgeBand
 
 NOT_KNOWN = "Not known"
@@ -123,7 +122,12 @@ def _time_key(dim: str, month: Month) -> tuple[str, str]:
 
 
 def _detail_predicate(measure: Measure, fact: Any) -> ColumnElement[bool]:
+    """Which facts a measure adds up. A person measure adds up the facts marked as each
+    person's first qualifying one (see inclusion.outcomes.milestones)."""
     clauses: list[ColumnElement[bool]] = [fact.kind.in_(measure.kinds)]
+    if measure.person:
+        clauses.append(fact.milestones.op("&")(measure.milestone) != 0)
+        return and_(*clauses)
     if measure.detail_in is not None:
         clauses.append(fact.detail.in_(measure.detail_in))
     if measure.detail_not_in is not None:
@@ -160,68 +164,29 @@ def _group_columns(fact: Any, dims: Iterable[str]) -> list[Any]:
 
 def _raw_counts(filters: Filters, dims: tuple[str, ...],
                 measures: tuple[Measure, ...] = MEASURES) -> RawCounts:
-    """Unrounded counts keyed by (year, month, *dimension values), per measure key."""
+    """Unrounded counts keyed by (year, month, *dimension values), per measure key: one scan
+    of the period's facts, every measure a conditional sum."""
     fact_dims = tuple(d for d in dims if DIMENSION_BY_KEY[d].column)
     out: RawCounts = defaultdict(lambda: defaultdict(int))
-    events = [m for m in measures if not m.person]
-    if events:
-        f = OutcomeFact
-        group = _group_columns(f, fact_dims)
-        sums = [
-            func.sum(case((_detail_predicate(m, f), f.quantity), else_=0)).label(m.key)
-            for m in events
-        ]
-        kinds = sorted({k for m in events for k in m.kinds})
-        query = (
-            select(*group, *sums)
-            .where(f.kind.in_(kinds), *_scope(f, filters))
-            .group_by(*[c.name for c in group])
-        )
-        for row in db.session.execute(query).mappings():
-            key = (int(row["y"]), int(row["m"]), *(row[d] for d in fact_dims))
-            for m in events:
-                if row[m.key]:
-                    out[key][m.key] += int(row[m.key])
-    for measure in (m for m in measures if m.person):
-        for key, count in _raw_people(measure, filters, fact_dims).items():
-            out[key][measure.key] += count
-    return out
-
-
-def _raw_people(measure: Measure, filters: Filters, fact_dims: tuple[str, ...]
-                ) -> dict[tuple[Any, ...], int]:
-    """People whose *first* qualifying fact falls in the filtered period, by that fact's values."""
-    f = aliased(OutcomeFact, name="f")
-    earlier = aliased(OutcomeFact, name="earlier")
-    start = aliased(OutcomeFact, name="start")
-    conditions = [_detail_predicate(measure, f), *_scope(f, filters)]
-    conditions.append(
-        ~exists().where(
-            earlier.resident_key == f.resident_key,
-            _detail_predicate(measure, earlier),
-            or_(earlier.occurred_on < f.occurred_on,
-                and_(earlier.occurred_on == f.occurred_on, earlier.id < f.id)),
-        )
-    )
-    if measure.starts_from is not None:
-        conditions.append(
-            exists().where(
-                start.resident_key == f.resident_key,
-                start.kind == FactKind.ASSESSMENT,
-                start.detail.in_(measure.starts_from),
-                start.occurred_on <= f.occurred_on,
-            )
-        )
+    f = OutcomeFact
     group = _group_columns(f, fact_dims)
+    sums = [
+        func.sum(case((_detail_predicate(m, f), f.quantity if not m.person else 1), else_=0))
+        .label(m.key)
+        for m in measures
+    ]
+    kinds = sorted({k for m in measures for k in m.kinds})
     query = (
-        select(*group, func.count().label("n"))
-        .where(*conditions)
+        select(*group, *sums)
+        .where(f.kind.in_(kinds), *_scope(f, filters))
         .group_by(*[c.name for c in group])
     )
-    return {
-        (int(row["y"]), int(row["m"]), *(row[d] for d in fact_dims)): int(row["n"])
-        for row in db.session.execute(query).mappings()
-    }
+    for row in db.session.execute(query).mappings():
+        key = (int(row["y"]), int(row["m"]), *(row[d] for d in fact_dims))
+        for m in measures:
+            if row[m.key]:
+                out[key][m.key] += int(row[m.key])
+    return out
 
 
 # ---------------------------------------------------------------------------------------------

@@ -132,3 +132,82 @@ def test_month_quarter_and_financial_year_buckets(app, partner):
     assert [r.label for r in years.rows] == ["2024-25", "2025-26"]
     assert [r.cells[[c.key for c in years.columns].index("retraining_starts")].value
             for r in years.rows] == [10, 10]
+
+
+def test_a_back_dated_assessment_moves_the_persons_milestone(app, partner):
+    keys = [new_key() for _ in range(8)]
+    for key in keys:
+        assessments(key, partner, (date(2025, 4, 1), "non-user"))
+    db.session.commit()
+    for key in keys:  # recorded first: a follow-up in January
+        fact(FactKind.ASSESSMENT, date(2026, 1, 5), partner, key=key,
+             detail="follow-up:limited user")
+    db.session.commit()
+    for key in keys:  # recorded later, but it happened in June
+        fact(FactKind.ASSESSMENT, date(2025, 6, 5), partner, key=key,
+             detail="follow-up:limited user")
+    db.session.commit()
+    by_quarter = query.measures_by(FY, "quarter")
+    moved = dict(zip([r.key for r in by_quarter.rows],
+                     by_quarter.column("moved_out_of_non_use"), strict=True))
+    assert moved["2025-Q1"].value == 10
+    assert moved["2025-Q4"].value == 0
+    assert _value(FY, "moved_out_of_non_use") == 10
+
+
+def test_migration_marks_facts_recorded_before_it_like_new_ones(tmp_path):
+    """Facts already in the table when the milestones column arrives are marked the same way."""
+    import sqlalchemy as sa
+    from flask_migrate import downgrade, upgrade
+
+    from inclusion import create_app
+    from inclusion.outcomes.models import OutcomeFact
+
+    app = create_app({"ENV_NAME": "test",
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'm.sqlite'}"})
+    app.instance_path = str(tmp_path)
+    with app.app_context():
+        upgrade()
+        from tests import factories
+
+        partner = factories.make_partner()
+        plans = [
+            [(date(2025, 4, 1), "first:non-user"), (date(2025, 6, 1), "follow-up:non-user"),
+             (date(2025, 8, 1), "follow-up:limited user"),
+             (date(2025, 9, 1), "follow-up:engaged user")],
+            [(date(2025, 4, 1), "first:limited user"), (date(2025, 7, 1),
+                                                        "follow-up:engaged user"),
+             (date(2025, 9, 1), "follow-up:engaged user")],
+        ]
+        for n, plan in enumerate(plans):
+            for on, detail in plan:
+                fact(FactKind.ASSESSMENT, on, partner, key=f"m{n}", detail=detail)
+        fact(FactKind.OUTCOME_3_MONTHS, date(2025, 9, 1), partner, key="m1", detail="job")
+        fact(FactKind.OUTCOME_6_MONTHS, date(2025, 12, 1), partner, key="m1", detail="job")
+        db.session.commit()
+        marked = db.session.execute(
+            sa.select(OutcomeFact.id, OutcomeFact.milestones).order_by(OutcomeFact.id)).all()
+        assert sorted(m for _, m in marked if m) == [1, 2, 2, 4]
+        partner_id = partner.id
+        db.session.remove()
+        # Rebuild the table without milestones, copy the facts back, and migrate again.
+        rows = db.session.execute(sa.text(
+            "SELECT kind, occurred_on, resident_key, local_authority, detail, quantity, "
+            "recorded_at FROM outcome_fact ORDER BY id")).all()
+        db.session.remove()
+        downgrade(revision="0002_sms_outbox")
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM outcome_fact"))
+            for row in rows:
+                conn.execute(sa.text(
+                    "INSERT INTO outcome_fact (kind, occurred_on, partner_id, resident_key, "
+                    "local_authority, detail, quantity, recorded_at) VALUES (:k, :o, :p, :r, "
+                    ":la, :d, :q, :ra)"),
+                    {"k": row[0], "o": row[1], "p": partner_id, "r": row[2], "la": row[3],
+                     "d": row[4], "q": row[5], "ra": row[6]})
+        upgrade()
+        again = db.session.execute(
+            sa.select(OutcomeFact.id, OutcomeFact.milestones).order_by(OutcomeFact.id)).all()
+        assert [m for _, m in again] == [m for _, m in marked]
+        db.session.remove()
+        db.engine.dispose()
