@@ -47,7 +47,8 @@ def milestones_for(facts: list[OutcomeFact]) -> dict[int, int]:
         started: set[str] | None = None if measure.starts_from is None else set()
         for i in order:
             fact = facts[i]
-            if started is not None and fact.detail in measure.starts_from:
+            if started is not None and fact.detail is not None and (
+                    fact.detail in measure.starts_from):
                 started.add(fact.detail)
             if _qualifies(measure, fact) and (started is None or started):
                 bits[i] |= measure.milestone

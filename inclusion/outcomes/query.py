@@ -257,6 +257,10 @@ class Counts:
         self._dims = tuple(dict.fromkeys(d for d in dims if DIMENSION_BY_KEY[d].column))
         self.__raw = _raw_counts(filters, self._dims, measures)
 
+    @property
+    def dims(self) -> tuple[str, ...]:
+        return self._dims
+
     def _check(self, *dims: str) -> None:
         for dim in dims:
             if DIMENSION_BY_KEY[dim].column and dim not in self._dims:

@@ -16,7 +16,6 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from inclusion.outcomes import charts, query
 from inclusion.outcomes.dashboard import (
-    EQUALITY_DIMENSIONS,
     TREND_MEASURES,
     Selection,
     TargetPanel,
@@ -92,12 +91,15 @@ def build_report(selection: Selection, *, today: date, partner_name: str | None)
     f = selection.filters
     trend_measures = tuple(MEASURE_BY_KEY[k] for k in TREND_MEASURES)
     breakdown = tuple(MEASURE_BY_KEY[k] for k in REPORT_BREAKDOWN)
-    main = query.Counts(f, ("authority",))
+    # Three scans of the period, each grouped by two dimensions, serve every table.
+    main = query.Counts(f, ("authority", "imd"))
+    people = query.Counts(f, ("age", "gender"), breakdown)
+    groups = query.Counts(f, ("ethnicity", "disability"), breakdown)
     trend = main.by("month", trend_measures, caption="Month by month")
     by_authority = main.by("authority", breakdown, caption="Measures by local authority")
-    by_imd = query.measures_by(f, "imd", breakdown,
-                               caption="Measures by deprivation decile (IMD 2019)")
-    equality = [query.measures_by(f, dim, breakdown) for dim in EQUALITY_DIMENSIONS]
+    by_imd = main.by("imd", breakdown, caption="Measures by deprivation decile (IMD 2019)")
+    equality = [people.by("age", breakdown), people.by("gender", breakdown),
+                groups.by("ethnicity", breakdown), groups.by("disability", breakdown)]
     return Report(
         selection=selection,
         title="Digital inclusion impact report",
