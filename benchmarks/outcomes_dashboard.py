@@ -165,8 +165,7 @@ def load(app, facts: int, seed: int) -> int:
 
 
 HAND_SQL_EVENTS = """
-SELECT EXTRACT(YEAR FROM occurred_on) AS y, EXTRACT(MONTH FROM occurred_on) AS m,
-       local_authority,
+SELECT DATE_TRUNC('month', occurred_on) AS month, local_authority,
        SUM(CASE WHEN kind = 'resident registered' THEN quantity ELSE 0 END),
        SUM(CASE WHEN kind = 'assessment' AND detail = 'first:non-user' THEN quantity ELSE 0 END),
        SUM(CASE WHEN kind = 'device lent' THEN quantity ELSE 0 END),
@@ -190,7 +189,7 @@ WHERE occurred_on BETWEEN :start AND :end AND kind IN ('resident registered', 'a
   'device lent', 'device gifted', 'voucher issued', 'voucher delivered', 'voucher redeemed',
   'social tariff taken up', 'referral made', 'referral accepted', 'referral completed',
   'cohort start', 'cohort completion', 'outcome at 3 months', 'outcome at 6 months')
-GROUP BY 1, 2, 3
+GROUP BY 1, 2
 """
 
 def hand_written(conn: sa.Connection, start: date, end: date) -> None:
@@ -199,14 +198,8 @@ def hand_written(conn: sa.Connection, start: date, end: date) -> None:
 
     def sql(text: str) -> str:
         if sqlite:
-            text = (text.replace("EXTRACT(YEAR FROM f.occurred_on)",
-                                 "CAST(strftime('%Y', f.occurred_on) AS INTEGER)")
-                    .replace("EXTRACT(MONTH FROM f.occurred_on)",
-                             "CAST(strftime('%m', f.occurred_on) AS INTEGER)")
-                    .replace("EXTRACT(YEAR FROM occurred_on)",
-                             "CAST(strftime('%Y', occurred_on) AS INTEGER)")
-                    .replace("EXTRACT(MONTH FROM occurred_on)",
-                             "CAST(strftime('%m', occurred_on) AS INTEGER)"))
+            text = text.replace("DATE_TRUNC('month', occurred_on)",
+                                "strftime('%Y-%m', occurred_on)")
         return text
 
     params = {"start": start, "end": end}

@@ -150,11 +150,22 @@ def _scope(fact: Any, filters: Filters) -> list[ColumnElement[bool]]:
 RawCounts = dict[tuple[Any, ...], dict[str, int]]
 
 
+def _month_expression(fact: Any) -> Any:
+    # date_trunc is several times cheaper than two EXTRACTs over millions of rows.
+    if db.session.get_bind().dialect.name == "postgresql":
+        return func.date_trunc("month", fact.occurred_on).label("month")
+    return func.strftime("%Y-%m", fact.occurred_on).label("month")
+
+
+def _month_of(value: Any) -> Month:
+    if isinstance(value, str):
+        year, month = value.split("-")
+        return int(year), int(month)
+    return value.year, value.month
+
+
 def _group_columns(fact: Any, dims: Iterable[str]) -> list[Any]:
-    columns = [
-        func.extract("year", fact.occurred_on).label("y"),
-        func.extract("month", fact.occurred_on).label("m"),
-    ]
+    columns = [_month_expression(fact)]
     for key in dims:
         dim = DIMENSION_BY_KEY[key]
         if dim.column:
@@ -182,7 +193,7 @@ def _raw_counts(filters: Filters, dims: tuple[str, ...],
         .group_by(*[c.name for c in group])
     )
     for row in db.session.execute(query).mappings():
-        key = (int(row["y"]), int(row["m"]), *(row[d] for d in fact_dims))
+        key = (*_month_of(row["month"]), *(row[d] for d in fact_dims))
         for m in measures:
             if row[m.key]:
                 out[key][m.key] += int(row[m.key])
