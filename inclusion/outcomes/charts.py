@@ -142,12 +142,12 @@ def line_chart(title: str, labels: Sequence[str],
             if len(seg) > 1:
                 parts.append(f'<polyline points="{" ".join(seg)}" fill="none" '
                              f'stroke="{colour}" stroke-width="2.5"{dash_attr}/>')
-        ly = height - 30 + (index // 4) * 16
-        lx = left + (index % 4) * 165
+        ly = height - 30 + (index // 3) * 16
+        lx = left + (index % 3) * 210
         parts.append(f'<line x1="{lx}" x2="{lx + 28}" y1="{ly}" y2="{ly}" stroke="{colour}" '
                      f'stroke-width="3"{dash_attr}/>')
         parts.append(f'<text x="{lx + 34}" y="{ly + 4}" fill="#0b0c0c" font-size="12">'
-                     f"{escape(name[:22])}</text>")
+                     f"{escape(name[:26])}</text>")
     parts.append(tail)
     return Chart(Markup("".join(parts)), summary)  # noqa: S704 - every text part is escaped
 
