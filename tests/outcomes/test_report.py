@@ -112,6 +112,17 @@ def test_report_command_writes_a_pdf_and_rejects_bad_input(app, partner, other_p
     assert result.exit_code == 0, result.output
     text, _ = _pdf_text(out.read_bytes())
     assert "Birmingham" in text
+    mine = tmp_path / "partner.pdf"
+    result = runner.invoke(args=["outcomes", "report", "--from", "2025-04-01", "--to",
+                                 "2026-03-31", "--partner", str(other_partner.id), "--out",
+                                 str(mine)])
+    assert result.exit_code == 0, result.output
+    text, _ = _pdf_text(mine.read_bytes())
+    assert f"The work of {other_partner.name}" in text
+    assert "125" not in text  # the first partner's residents are not in it
+    bad = runner.invoke(args=["outcomes", "report", "--partner", "99999",
+                              "--out", str(tmp_path / "x.pdf")])
+    assert bad.exit_code == 2 and "--partner" in bad.output
     bad = runner.invoke(args=["outcomes", "report", "--from", "2025-13-01", "--to",
                               "2026-03-31", "--out", str(tmp_path / "x.pdf")])
     assert bad.exit_code == 2 and "--from" in bad.output
