@@ -17,7 +17,7 @@ from sqlalchemy import select
 from inclusion.extensions import db
 from inclusion.outcomes import charts, query, targets
 from inclusion.outcomes.disclosure import Published, Table, method_note
-from inclusion.outcomes.measures import MEASURE_BY_KEY, MEASURES
+from inclusion.outcomes.measures import MEASURE_BY_KEY
 from inclusion.reference import AUTHORITY_CHOICES, AUTHORITY_NAMES
 
 DEFAULT_ROWS = "authority"
@@ -250,7 +250,3 @@ def build_dashboard(selection: Selection, *, today: date) -> Dashboard:
     panels = target_panels(selection, today=today, shared=counts)
     return Dashboard(selection, headline, panels, trend, trend_chart, breakdown,
                      breakdown_chart, cross, method_note())
-
-
-def measure_list() -> list[tuple[str, str, str]]:
-    return [(m.key, m.label, m.definition) for m in MEASURES]

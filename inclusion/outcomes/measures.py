@@ -138,5 +138,4 @@ MEASURES: tuple[Measure, ...] = (
 )
 
 MEASURE_BY_KEY: dict[str, Measure] = {m.key: m for m in MEASURES}
-EVENT_MEASURES = tuple(m for m in MEASURES if not m.person)
 PERSON_MEASURES = tuple(m for m in MEASURES if m.person)

@@ -25,10 +25,8 @@ from inclusion.outcomes.disclosure import (
     publish_rate,
 )
 from inclusion.outcomes.measures import (
-    EVENT_MEASURES,
     MEASURE_BY_KEY,
     MEASURES,
-    PERSON_MEASURES,
     Measure,
 )
 from inclusion.outcomes.models import OutcomeFact
@@ -417,7 +415,7 @@ def progress(filters: Filters, measure_key: str, target_value: int, as_of: date)
 
 
 __all__ = [
-    "DIMENSIONS", "DIMENSION_BY_KEY", "Counts", "EVENT_MEASURES", "Filters", "PERSON_MEASURES",
+    "DIMENSIONS", "DIMENSION_BY_KEY", "Counts", "Filters",
     "Progress", "cross_table", "financial_year_of", "financial_year_range", "headline",
     "headline_table", "measures_by", "progress",
 ]
