@@ -6,7 +6,12 @@ correlated look-up per fact, which is slow over millions of facts; instead, when
 for a person are flushed, their facts of the relevant kinds are re-examined in date order and
 the `milestones` bits set on exactly the first qualifying one (moving the bit if a back-dated
 fact now comes first). Every writer of facts is covered: `record_fact`, imports, and tests
-that add OutcomeFact rows directly.
+that add OutcomeFact rows directly. Bulk loads that bypass the ORM (COPY) must set the bits
+themselves with `milestones_for`, as benchmarks/outcomes_dashboard.py does.
+
+Not guarded: two transactions adding facts for the *same person* at the same instant could
+each mark a first fact. One person's facts come from staff working with that person, so this
+is left unlocked; a PostgreSQL advisory lock on the resident key would close it.
 """
 
 from __future__ import annotations
