@@ -40,7 +40,8 @@ def upgrade() -> None:
         batch_op.create_index('ix_outcome_fact_partner_date', ['partner_id', 'occurred_on'], unique=False)
         batch_op.create_index('ix_outcome_fact_person_kind', ['resident_key', 'kind', 'occurred_on'], unique=False)
         batch_op.create_index('ix_outcome_fact_date_cover', ['occurred_on', 'kind'], unique=False,
-                              postgresql_include=['detail', 'milestones', 'quantity', 'partner_id', 'local_authority'])
+                              postgresql_include=['detail', 'milestones', 'quantity', 'partner_id', 'local_authority',
+                                                  'imd_decile', 'age_band', 'gender', 'ethnic_group', 'disability'])
 
     # ### end Alembic commands ###
     _backfill_milestones()
