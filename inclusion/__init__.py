@@ -37,6 +37,9 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
 
     # Core models with no blueprint of their own still belong to the schema.
     import inclusion.sms.models  # noqa: F401
+    from inclusion.outcomes import milestones
+
+    milestones.listen()
 
     _register_blueprints(app)
 
@@ -59,6 +62,7 @@ def _register_blueprints(app: Flask) -> None:
     from inclusion.audit.views import bp as audit_bp
     from inclusion.auth.views import bp as auth_bp
     from inclusion.main import bp as main_bp
+    from inclusion.outcomes.views import bp as outcomes_bp
     from inclusion.privacy.views import bp as privacy_bp
     from inclusion.residents.views import bp as residents_bp
     from learners import bp as learners_bp
@@ -74,3 +78,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(devices_bp, url_prefix="/devices")
     app.register_blueprint(vouchers_bp, url_prefix="/vouchers")
     app.register_blueprint(learners_bp, url_prefix="/learners")
+    app.register_blueprint(outcomes_bp, url_prefix="/outcomes")

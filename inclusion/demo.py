@@ -76,4 +76,11 @@ def seed(*, password: str, residents: int, random_seed: int) -> list[tuple[str, 
     from inclusion.residents.demo import seed_residents
 
     seed_residents(partners=partners, count=residents, rng=rng)
+
+    from inclusion.outcomes.query import financial_year_of
+    from inclusion.outcomes.targets import seed_roadmap_targets
+
+    # The roadmap's targets, for the region's roughly 2.3 million adults.
+    seed_roadmap_targets(adult_population=2_300_000,
+                         first_year=financial_year_of(date.today()), years=2)
     return accounts

@@ -43,6 +43,7 @@ def navigation() -> list[dict[str, Any]]:
             ("Devices", "devices.index"),
             ("Vouchers", "vouchers.index"),
             ("Learners", "learners.index"),
+            ("Outcomes", "outcomes.dashboard_page"),
         ]
         if current_user.role_at(g.partner.id) is not None and current_user.role_at(
             g.partner.id
@@ -52,7 +53,11 @@ def navigation() -> list[dict[str, Any]]:
     if g.get("partner") is None and (
         current_user.is_coalition_lead or current_user.is_system_admin
     ):
-        items.append(("Retraining fund", "learners.fund"))
+        items += [
+            ("Outcomes", "outcomes.dashboard_page"),
+            ("Targets", "outcomes.list_targets"),
+            ("Retraining fund", "learners.fund"),
+        ]
     if current_user.is_system_admin:
         items += [
             ("Partners", "partners.list_partners"),
@@ -67,7 +72,9 @@ def navigation() -> list[dict[str, Any]]:
             "text": text,
             "href": url_for(endpoint),
             "active": current.split(".")[0] == endpoint.split(".")[0]
-            and (endpoint != "main.home" or current == "main.home"),
+            and (endpoint != "main.home" or current == "main.home")
+            and (not endpoint.startswith("outcomes.")
+                 or ("target" in current) == (endpoint == "outcomes.list_targets")),
         }
         for text, endpoint in items
     ]

@@ -12,7 +12,6 @@ from inclusion import __version__, audit
 from inclusion.access import Rule, access
 from inclusion.extensions import db
 from inclusion.main import panels
-from inclusion.outcomes import summary
 
 bp = Blueprint("main", __name__)
 
@@ -28,7 +27,8 @@ def home() -> str | Response:
             switch_form=FlaskForm(),
         )
     if current_user.is_coalition_lead:
-        return render_template("main/lead_home.html", figures=summary.headline(partner_id=None))
+        # A coalition lead's home is the outcomes dashboard: counts only, never a person.
+        return redirect(url_for("outcomes.dashboard_page"))
     if current_user.is_system_admin:
         return redirect(url_for("partners.list_partners"))
     return render_template("main/no_role.html")

@@ -52,3 +52,87 @@ def method_note() -> str:
         f"included, is rounded to the nearest {base}; totals are rounded from the unrounded "
         "sums, so rows may not add up to the total."
     )
+
+
+HIDDEN_RATE = Published("–", None)
+
+
+def publish_rate(numerator: Published, denominator: Published) -> Published:
+    """A percentage from two published counts; hidden when either one is suppressed.
+
+    The rate is worked out from the published (rounded, unsuppressed) numbers, never from the
+    raw ones, so it cannot reveal a count more exactly than the counts themselves do.
+    """
+    if numerator.value is None or denominator.value is None or denominator.value == 0:
+        return HIDDEN_RATE
+    percent = (numerator.value * 100 + denominator.value // 2) // denominator.value
+    return Published(f"{percent}%", percent)
+
+
+@dataclass(frozen=True)
+class Heading:
+    key: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str
+    label: str
+    cells: tuple[Published, ...]
+    total: Published | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    """A disclosure-controlled table: it holds only Published cells, never a raw count."""
+
+    caption: str
+    row_heading: str
+    columns: tuple[Heading, ...]
+    rows: tuple[Row, ...]
+    totals: Row | None
+    method: str
+
+    @property
+    def has_row_totals(self) -> bool:
+        return any(row.total is not None for row in self.rows)
+
+    def column(self, key: str) -> list[Published]:
+        index = [c.key for c in self.columns].index(key)
+        return [row.cells[index] for row in self.rows]
+
+    def row(self, key: str) -> Row:
+        return next(row for row in self.rows if row.key == key)
+
+
+def build_table(
+    *,
+    caption: str,
+    row_heading: str,
+    rows: list[Heading],
+    columns: list[Heading],
+    counts: dict[tuple[str, str], int],
+    row_totals: bool = False,
+    column_totals: bool = True,
+) -> Table:
+    """Publish a grid of raw counts: every cell and every total goes through `publish`.
+
+    Totals are rounded from the unrounded sums, so they need not equal the sum of the
+    published cells. Raw counts go in; only Published values come out.
+    """
+    published_rows = []
+    for r in rows:
+        raw = [counts.get((r.key, c.key), 0) for c in columns]
+        published_rows.append(
+            Row(r.key, r.label, tuple(publish(v) for v in raw),
+                publish(sum(raw)) if row_totals else None)
+        )
+    totals = None
+    if column_totals:
+        col_sums = [sum(counts.get((r.key, c.key), 0) for r in rows) for c in columns]
+        grand = sum(col_sums)
+        totals = Row("total", "Total", tuple(publish(v) for v in col_sums),
+                     publish(grand) if row_totals else None)
+    return Table(caption, row_heading, tuple(columns), tuple(published_rows), totals,
+                 method_note())

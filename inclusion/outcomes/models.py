@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from inclusion.extensions import Base, UTCDateTime, enum_type, utcnow
+from inclusion.extensions import Base, Timestamped, UTCDateTime, enum_type, utcnow
 
 
 class FactKind(enum.StrEnum):
@@ -35,11 +35,28 @@ class FactKind(enum.StrEnum):
     OUTCOME_6_MONTHS = "outcome at 6 months"
 
 
+# Bits of OutcomeFact.milestones: this fact is the person's *first* fact of that kind, so a
+# person measure is a plain sum over facts (see inclusion.outcomes.milestones).
+MOVED_OUT_OF_NON_USE = 1
+MOVED_TO_ENGAGED = 2
+FIRST_JOB_OUTCOME = 4
+
+
 class OutcomeFact(Base):
     __tablename__ = "outcome_fact"
     __table_args__ = (
         Index("ix_outcome_fact_kind_date", "kind", "occurred_on"),
         Index("ix_outcome_fact_resident_key", "resident_key"),
+        # Person measures look up a person's earlier facts of a kind ("first time this happened").
+        Index("ix_outcome_fact_person_kind", "resident_key", "kind", "occurred_on"),
+        # Partner views filter by partner and period.
+        Index("ix_outcome_fact_partner_date", "partner_id", "occurred_on"),
+        # Every count scans one period and reads only these columns, so PostgreSQL can
+        # answer from the index alone (after a VACUUM), whatever the breakdown.
+        Index("ix_outcome_fact_date_cover", "occurred_on", "kind",
+              postgresql_include=["detail", "milestones", "quantity", "partner_id",
+                                  "local_authority", "imd_decile", "age_band", "gender",
+                                  "ethnic_group", "disability"]),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -56,4 +73,30 @@ class OutcomeFact(Base):
     # Kind-specific, never personal: a classification, a device kind, a scheme or fund id.
     detail: Mapped[str | None] = mapped_column(String(64))
     quantity: Mapped[int] = mapped_column(Integer, default=1)
+    # Set when the fact is flushed (never by callers): which person milestones it marks.
+    milestones: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+REGION = "REGION"
+
+
+class Target(Timestamped, Base):
+    """A number a measure should reach over a period, for the region or one local authority."""
+
+    __tablename__ = "outcome_target"
+    __table_args__ = (
+        CheckConstraint("period_end >= period_start", name="period_in_order"),
+        CheckConstraint("value > 0", name="value_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    measure: Mapped[str] = mapped_column(String(40))
+    # REGION for the whole coalition area, otherwise a local authority's ONS code.
+    area: Mapped[str] = mapped_column(String(9), default=REGION)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    value: Mapped[int] = mapped_column(Integer)
+    baseline: Mapped[int | None] = mapped_column(Integer)
+    # How the value was worked out (e.g. from a population figure), shown beside it.
+    note: Mapped[str | None] = mapped_column(String(300))

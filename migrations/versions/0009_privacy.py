@@ -1,7 +1,7 @@
 """privacy: retention policies, erasures, subject access requests
 
 Revision ID: 0009_privacy
-Revises: 0006_learners
+Revises: 0007_targets
 Create Date: 2026-11-27 22:47:02.107060
 
 """
@@ -13,7 +13,7 @@ import inclusion.extensions
 
 # revision identifiers, used by Alembic.
 revision = '0009_privacy'
-down_revision = '0006_learners'
+down_revision = '0007_targets'
 branch_labels = None
 depends_on = None
 

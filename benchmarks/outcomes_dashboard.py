@@ -1,0 +1,308 @@
+"""Outcomes dashboard and PDF report timings at scale, against hand-written SQL for the same counts.
+
+    # PostgreSQL, 5,000,000 facts (the target: dashboard < 300 ms, within 2x of plain SQL;
+    # PDF < 5 s). The database is emptied and rebuilt: give it one of your own.
+    python benchmarks/outcomes_dashboard.py --url postgresql://postgres@127.0.0.1:5432/DB
+    # SQLite, 500,000 facts (the target: dashboard < 500 ms)
+    python benchmarks/outcomes_dashboard.py --sqlite /tmp/outcomes-bench.sqlite
+    # Smaller runs: --facts 200000
+
+Facts span three financial years (April 2023 to March 2026) over 20 partners and the seven
+authorities; the timed dashboard is financial year 2025-26 with the roadmap's targets set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import random
+import statistics
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import sqlalchemy as sa  # noqa: E402
+
+from inclusion import create_app  # noqa: E402
+from inclusion.extensions import db  # noqa: E402
+from inclusion.outcomes.milestones import milestones_for  # noqa: E402
+
+AUTHORITIES = ["E08000025", "E08000026", "E08000027", "E08000028", "E08000029", "E08000030",
+               "E08000031", "OUTSIDE"]
+AGES = ["16-24", "25-34", "35-44", "45-54", "55-64", "65-74", "75+"]
+GENDERS = ["woman", "man", "non-binary", "not-said", None]
+ETHNIC = ["asian", "black", "mixed", "white", "other", None]
+DISABILITY = ["yes", "no", "not-said", None]
+START = date(2023, 4, 1)
+DAYS = (date(2026, 3, 31) - START).days + 1
+COLUMNS = ("kind", "occurred_on", "partner_id", "resident_key", "local_authority", "age_band",
+           "gender", "ethnic_group", "disability", "imd_decile", "detail", "quantity",
+           "milestones", "recorded_at")
+
+# Column names are this module's own constants, not input.
+INSERT_SQL = (f"INSERT INTO outcome_fact ({', '.join(COLUMNS)}) "  # noqa: S608
+              f"VALUES ({', '.join('?' * len(COLUMNS))})")
+
+
+def person_facts(rng: random.Random, n: int, partners: int) -> list[tuple]:
+    """About nine facts for one made-up person over their journey."""
+    key = f"bench{n:010d}"
+    partner = rng.randint(1, partners)
+    dims = (rng.choice(AUTHORITIES), rng.choice(AGES), rng.choice(GENDERS),
+            rng.choice(ETHNIC), rng.choice(DISABILITY), rng.choice([*range(1, 11), None]))
+    day = START + timedelta(days=rng.randrange(DAYS))
+    out = []
+
+    def add(kind: str, offset: int, detail: str | None = None) -> None:
+        when = day + timedelta(days=offset)
+        if when <= date(2026, 3, 31):
+            out.append((kind, when, partner, key, *dims, detail, 1))
+
+    first = rng.choices(["non-user", "limited user", "engaged user"], [4, 4, 2])[0]
+    add("resident registered", 0)
+    add("assessment", 0, f"first:{first}")
+    later = rng.choices(["non-user", "limited user", "engaged user"], [2, 5, 3])[0]
+    add("assessment", 90, f"follow-up:{later}")
+    if rng.random() < 0.5:
+        add("assessment", 180, f"follow-up:{rng.choice(['limited user', 'engaged user'])}")
+    if rng.random() < 0.5:
+        add(rng.choice(["device lent", "device gifted"]), 3, "laptop")
+    if rng.random() < 0.6:
+        add("voucher issued", 2, "scheme-1")
+        add("voucher delivered", 2)
+        if rng.random() < 0.7:
+            add("voucher redeemed", 10)
+    if rng.random() < 0.1:
+        add("social tariff taken up", 20)
+    if rng.random() < 0.3:
+        add("referral made", 5)
+        add("referral accepted", 9)
+        if rng.random() < 0.6:
+            add("referral completed", 60)
+    if rng.random() < 0.15:
+        add("cohort start", 30, "fund-1")
+        add("cohort completion", 120, "fund-1")
+        add("outcome at 3 months", 210, rng.choice(["job", "progression", "none"]))
+    # The same milestone marking the app does on every flush (COPY bypasses the ORM).
+    shaped = [SimpleNamespace(kind=r[0], occurred_on=r[1], detail=r[10], id=i)
+              for i, r in enumerate(out)]
+    bits = milestones_for(shaped)
+    return [(*row, bits.get(i, 0)) for i, row in enumerate(out)]
+
+
+def load(app, facts: int, seed: int) -> int:
+    """Empty the database, migrate it, add partners and `facts` facts; returns facts loaded."""
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        engine = db.engine
+        if engine.dialect.name == "postgresql":
+            with engine.begin() as conn:
+                conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+                conn.execute(sa.text("CREATE SCHEMA public"))
+        upgrade()
+        from inclusion.outcomes.targets import seed_roadmap_targets
+        from inclusion.tenancy import Partner, PartnerKind
+
+        partners = 20
+        for i in range(partners):
+            db.session.add(Partner(name=f"Bench partner {i + 1}", kind=PartnerKind.CHARITY,
+                                   authorities=[AUTHORITIES[i % 7]]))
+        seed_roadmap_targets(adult_population=2_300_000, first_year=2025, years=2)
+        db.session.commit()
+        rng = random.Random(seed)
+        total, person = 0, 0
+        started = time.perf_counter()
+        batch: list[tuple] = []
+        stamp = "2026-04-01 00:00:00+00"
+
+        def flush() -> None:
+            if not batch:
+                return
+            if engine.dialect.name == "postgresql":
+                raw = engine.raw_connection()
+                try:
+                    cur = raw.cursor()
+                    cols = ", ".join(COLUMNS)
+                    with cur.copy(f"COPY outcome_fact ({cols}) FROM STDIN") as copy:
+                        buf = io.StringIO()
+                        for row in batch:
+                            buf.write("\t".join(r"\N" if v is None else str(v)
+                                                for v in (*row, stamp)) + "\n")
+                        copy.write(buf.getvalue())
+                    raw.commit()
+                finally:
+                    raw.close()
+            else:
+                with engine.begin() as conn:
+                    conn.exec_driver_sql(
+                        INSERT_SQL,
+                        [(r[0], r[1].isoformat(), *r[2:], stamp) for r in batch])
+            batch.clear()
+
+        while total < facts:
+            rows = person_facts(rng, person, partners)[: facts - total]
+            person += 1
+            batch.extend(rows)
+            total += len(rows)
+            if len(batch) >= 200_000:
+                flush()
+        flush()
+        with engine.connect() as conn:
+            if engine.dialect.name == "postgresql":
+                conn.execution_options(isolation_level="AUTOCOMMIT").execute(
+                    sa.text("VACUUM ANALYZE outcome_fact"))
+            else:
+                conn.execute(sa.text("ANALYZE"))
+                conn.commit()
+        print(f"loaded {total:,} facts for {person:,} people in "
+              f"{time.perf_counter() - started:.1f} s", flush=True)
+        return total
+
+
+HAND_SQL_EVENTS = """
+SELECT DATE_TRUNC('month', occurred_on) AS month, local_authority,
+       SUM(CASE WHEN kind = 'resident registered' THEN quantity ELSE 0 END),
+       SUM(CASE WHEN kind = 'assessment' AND detail = 'first:non-user' THEN quantity ELSE 0 END),
+       SUM(CASE WHEN kind = 'device lent' THEN quantity ELSE 0 END),
+       SUM(CASE WHEN kind = 'device gifted' THEN quantity ELSE 0 END),
+       SUM(CASE WHEN kind IN ('device lent', 'device gifted') THEN quantity ELSE 0 END),
+       SUM(CASE WHEN kind = 'voucher issued' THEN quantity ELSE 0 END),
+       SUM(CASE WHEN kind = 'voucher delivered' THEN quantity ELSE 0 END),
+       SUM(CASE WHEN kind = 'voucher redeemed' THEN quantity ELSE 0 END),
+       SUM(CASE WHEN kind = 'social tariff taken up' THEN quantity ELSE 0 END),
+       SUM(CASE WHEN kind = 'referral made' THEN quantity ELSE 0 END),
+       SUM(CASE WHEN kind = 'referral accepted' THEN quantity ELSE 0 END),
+       SUM(CASE WHEN kind = 'referral completed' THEN quantity ELSE 0 END),
+       SUM(CASE WHEN kind = 'cohort start' THEN quantity ELSE 0 END),
+       SUM(CASE WHEN kind = 'cohort completion' THEN quantity ELSE 0 END),
+       SUM(CASE WHEN kind = 'assessment' AND (milestones & 1) <> 0 THEN 1 ELSE 0 END),
+       SUM(CASE WHEN kind = 'assessment' AND (milestones & 2) <> 0 THEN 1 ELSE 0 END),
+       SUM(CASE WHEN kind IN ('outcome at 3 months', 'outcome at 6 months')
+                AND (milestones & 4) <> 0 THEN 1 ELSE 0 END)
+FROM outcome_fact
+WHERE occurred_on BETWEEN :start AND :end AND kind IN ('resident registered', 'assessment',
+  'device lent', 'device gifted', 'voucher issued', 'voucher delivered', 'voucher redeemed',
+  'social tariff taken up', 'referral made', 'referral accepted', 'referral completed',
+  'cohort start', 'cohort completion', 'outcome at 3 months', 'outcome at 6 months')
+GROUP BY 1, 2
+"""
+
+def hand_written(conn: sa.Connection, start: date, end: date) -> None:
+    """The dashboard's counts in plain SQL: one scan, every measure a conditional sum."""
+    sqlite = conn.dialect.name == "sqlite"
+
+    def sql(text: str) -> str:
+        if sqlite:
+            text = text.replace("DATE_TRUNC('month', occurred_on)",
+                                "strftime('%Y-%m', occurred_on)")
+        return text
+
+    params = {"start": start, "end": end}
+    conn.execute(sa.text(sql(HAND_SQL_EVENTS)), params).all()
+
+
+def timed(label: str, fn, runs: int) -> float:
+    fn()  # warm up
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - started) * 1000)
+    median = statistics.median(samples)
+    print(f"{label:<46} median {median:8.1f} ms   (min {min(samples):.1f}, {runs} runs)",
+          flush=True)
+    return median
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--url", help="PostgreSQL URL of a database to empty and fill")
+    where.add_argument("--sqlite", help="path of a SQLite file to (re)create")
+    parser.add_argument("--facts", type=int, help="default 5,000,000 (PostgreSQL) or 500,000")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--no-load", action="store_true", help="reuse the data already there")
+    parser.add_argument("--no-pdf", action="store_true")
+    args = parser.parse_args()
+
+    if args.sqlite:
+        path = Path(args.sqlite)
+        if not args.no_load and path.exists():
+            path.unlink()
+        url, facts = f"sqlite:///{path}", args.facts or 500_000
+    else:
+        url, facts = args.url, args.facts or 5_000_000
+    app = create_app({"ENV_NAME": "test", "SQLALCHEMY_DATABASE_URI": url})
+    if not args.no_load:
+        load(app, facts, args.seed)
+
+    from inclusion.outcomes import dashboard, report
+
+    today = date(2026, 3, 31)
+    with app.app_context():
+        backend = db.engine.dialect.name
+        count = db.session.scalar(sa.text("SELECT COUNT(*) FROM outcome_fact"))
+        print(f"backend {backend}, {count:,} facts; dashboard for financial year 2025-26")
+        selection = dashboard.parse_selection({"period": "fy-2025"}, today=today)
+        assert not selection.errors
+
+        def build() -> None:
+            dashboard.build_dashboard(selection, today=today)
+            db.session.rollback()
+
+        app_ms = timed("dashboard figures (query layer, all tables)", build, args.runs)
+
+        def plain() -> None:
+            with db.engine.connect() as conn:
+                hand_written(conn, selection.filters.start, selection.filters.end)
+
+        sql_ms = timed("same counts in hand-written SQL", plain, args.runs)
+
+        from inclusion.auth.models import User
+        from inclusion.auth.passwords import hash_password
+
+        lead = db.session.scalar(sa.select(User).where(User.email == "bench-lead@example.org"))
+        if lead is None:
+            lead = User(email="bench-lead@example.org", name="Bench lead",
+                        password_hash=hash_password("bench password 123"),
+                        is_coalition_lead=True)
+            db.session.add(lead)
+            db.session.commit()
+    client = app.test_client()
+    client.post("/sign-in", data={"email": "bench-lead@example.org",
+                                  "password": "bench password 123"})
+
+    def page() -> None:
+        response = client.get("/outcomes/?period=fy-2025")
+        assert response.status_code == 200, response.status_code
+
+    page_ms = timed("dashboard page (HTTP GET, rendered HTML)", page, args.runs)
+    pdf_ms = None
+    if not args.no_pdf:
+        with app.app_context(), app.test_request_context():
+            def pdf() -> None:
+                built = report.build_report(selection, today=today, partner_name=None)
+                report.render_pdf(built)
+                db.session.rollback()
+
+            pdf_ms = timed("PDF impact report (figures + WeasyPrint)", pdf, max(1, args.runs // 2))
+    print()
+    limit = 300 if backend == "postgresql" else 500
+    print(f"dashboard page {page_ms:.0f} ms (target < {limit} ms): "
+          f"{'met' if page_ms < limit else 'NOT met'}")
+    print(f"query layer / hand-written SQL = {app_ms / sql_ms:.2f}x (target within 2x): "
+          f"{'met' if app_ms <= 2 * sql_ms else 'NOT met'}")
+    if pdf_ms is not None:
+        print(f"PDF report {pdf_ms / 1000:.2f} s (target < 5 s): "
+              f"{'met' if pdf_ms < 5000 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
