@@ -82,3 +82,6 @@ def demo_seed(password: str | None, if_empty: bool, residents: int, random_seed:
 def init_app(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
+    from inclusion.sms.cli import sms_cli
+
+    app.cli.add_command(sms_cli)

@@ -50,7 +50,8 @@ def navigation() -> list[dict[str, Any]]:
             items.append(("Team", "partners.team"))
             items.append(("Audit log", "audit.log"))
     if current_user.is_system_admin:
-        items += [("Partners", "partners.list_partners"), ("Users", "partners.list_users")]
+        items += [("Partners", "partners.list_partners"), ("Users", "partners.list_users"),
+                  ("Message log", "sms.message_log")]
         if ("Audit log", "audit.log") not in items:
             items.append(("Audit log", "audit.log"))
     current = request.endpoint or ""
