@@ -51,7 +51,7 @@ def navigation() -> list[dict[str, Any]]:
             items.append(("Audit log", "audit.log"))
     if current_user.is_system_admin:
         items += [("Partners", "partners.list_partners"), ("Users", "partners.list_users"),
-                  ("Message log", "sms.message_log")]
+                  ("Voucher schemes", "vouchers.schemes"), ("Message log", "sms.message_log")]
         if ("Audit log", "audit.log") not in items:
             items.append(("Audit log", "audit.log"))
     current = request.endpoint or ""
