@@ -217,7 +217,7 @@ def stock_for(partner_id: int) -> list[Stock]:
         return []
     thresholds = dict(db.session.execute(
         select(StockThreshold.scheme_id, StockThreshold.threshold)
-        .where(StockThreshold.partner_id == partner_id)).tuples().all())
+        .where(StockThreshold.partner_id == partner_id)).all())
     schemes = db.session.scalars(select(VoucherScheme).where(VoucherScheme.id.in_(held))
                                  .order_by(VoucherScheme.name)).all()
     return [Stock(s, *counts.get(s.id, (0, 0)), thresholds.get(s.id, DEFAULT_LOW_STOCK))

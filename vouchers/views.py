@@ -90,8 +90,11 @@ def issue(resident_id: int) -> Any:
     partner_id = current_partner_id()
     stock = services.issuable_schemes(partner_id)
     scheme_id = request.args.get("scheme", type=int)
-    scheme = next((s.scheme for s in stock if s.scheme.id == scheme_id), None)
-    if scheme is None:
+    scheme = db.session.get(VoucherScheme, scheme_id) if scheme_id else None
+    in_stock = any(s.scheme.id == scheme_id for s in stock)
+    # A POST goes on to the service even when the stock looks empty, so a request that lost
+    # a race gets the service's clear "no codes left" answer.
+    if scheme is None or not scheme.active or (request.method == "GET" and not in_stock):
         choose = forms.ChooseSchemeForm(request.args, meta={"csrf": False})
         choose.scheme.choices = choices(
             (str(s.scheme.id), f"{s.scheme.name}: {s.scheme.gives} ({s.available} left)")
@@ -438,6 +441,6 @@ def batch_detail(batch_id: int) -> Any:
         db.session.commit()
     codes = db.session.scalars(select(VoucherCode).where(VoucherCode.batch_id == batch.id)
                                .order_by(VoucherCode.id).limit(200)).all()
-    holders = dict(db.session.execute(select(Partner.id, Partner.name)).tuples().all())
+    holders = dict(db.session.execute(select(Partner.id, Partner.name)).all())
     return render_template("vouchers/batch_detail.html", batch=batch, form=form, codes=codes,
                            reveal=reveal, holders=holders), status
