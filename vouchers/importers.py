@@ -44,17 +44,18 @@ class ImportProblems(Exception):
 
 class _Collector:
     def __init__(self) -> None:
-        self.errors: list[str] = []
+        self.found: list[tuple[int, str]] = []
         self.total = 0
 
     def add(self, line: int | None, message: str) -> None:
         self.total += 1
-        if len(self.errors) < MAX_ERRORS_SHOWN:
-            self.errors.append(f"Line {line}: {message}" if line else message)
+        if len(self.found) < MAX_ERRORS_SHOWN * 4:
+            self.found.append((line or 0, f"Line {line}: {message}" if line else message))
 
     def raise_if_any(self) -> None:
         if self.total:
-            raise ImportProblems(self.errors, self.total)
+            ordered = [text for _line, text in sorted(self.found, key=lambda f: f[0])]
+            raise ImportProblems(ordered[:MAX_ERRORS_SHOWN], self.total)
 
 
 def _rows(data: bytes, required: Iterable[str]) -> tuple[list[tuple[int, dict[str, str]]],
@@ -162,8 +163,9 @@ def _parse_when(value: str) -> date | None:
     return None
 
 
-def parse_redemptions(data: bytes, *, today: date) -> list[Redemption]:
-    """Rows of a redemption report (`code`, `redeemed_at`), checked for form only."""
+def parse_redemptions(data: bytes, *, today: date) -> tuple[list[Redemption], _Collector]:
+    """Rows of a redemption report (`code`, `redeemed_at`) checked for form, and the problems
+    found so far (the caller adds its own, then raises)."""
     rows, problems = _rows(data, ["code", "redeemed_at"])
     seen: dict[str, int] = {}
     out: list[Redemption] = []
@@ -183,5 +185,4 @@ def parse_redemptions(data: bytes, *, today: date) -> list[Redemption]:
             problems.add(line, "redeemed_at is in the future")
         else:
             out.append(Redemption(line, code, when))
-    problems.raise_if_any()
-    return out
+    return out, problems

@@ -407,8 +407,7 @@ def import_redemptions(*, data: bytes, partner_id: int | None,
     partner_id limits the report to that partner's vouchers (None: a coalition admin).
     A code already marked redeemed is counted, not refused, so a report can be re-imported.
     """
-    rows = importers.parse_redemptions(data, today=_today())
-    problems = importers._Collector()
+    rows, problems = importers.parse_redemptions(data, today=_today())
     by_code: dict[str, Voucher] = {}
     codes = [r.code for r in rows]
     for start in range(0, len(codes), 5000):
