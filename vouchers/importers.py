@@ -14,7 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import String, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from inclusion.extensions import db
 from vouchers.models import VoucherCode, mask
@@ -66,13 +67,16 @@ def _rows(data: bytes, required: Iterable[str]) -> tuple[list[tuple[int, dict[st
     except UnicodeDecodeError:
         problems.add(None, "The file must be a CSV saved as UTF-8")
         problems.raise_if_any()
-    reader = csv.DictReader(io.StringIO(content, newline=""))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    reader = csv.reader(io.StringIO(content, newline=""))
+    try:
+        header = [h.strip().lower() for h in next(reader, [])]
+    except csv.Error:
+        header = []
     missing = [name for name in required if name not in header]
     if missing:
         problems.add(1, f"The first line must name the columns; missing: {', '.join(missing)}")
         problems.raise_if_any()
-    reader.fieldnames = header
+    width = len(header)
     rows: list[tuple[int, dict[str, str]]] = []
     try:
         for row in reader:
@@ -80,15 +84,14 @@ def _rows(data: bytes, required: Iterable[str]) -> tuple[list[tuple[int, dict[st
             if len(rows) >= MAX_ROWS:
                 problems.add(None, f"The file has more than {MAX_ROWS:,} rows; split it")
                 problems.raise_if_any()
-            values = {k: (v or "").strip() for k, v in row.items() if k}
-            if not any(values.values()):
+            if not any(value.strip() for value in row):
                 continue  # blank line
-            if None in row:
+            if len(row) > width:
                 problems.add(line, "has more values than there are columns")
                 continue
-            rows.append((line, values))
+            rows.append((line, {name: value.strip() for name, value in zip(header, row)}))
     except csv.Error as exc:
-        problems.add(reader.line_num, f"is not valid CSV ({exc})")
+        problems.add(None, f"The file is not valid CSV ({exc})")
     if not rows and not problems.total:
         problems.add(None, "The file has no rows")
     return rows, problems
@@ -96,17 +99,18 @@ def _rows(data: bytes, required: Iterable[str]) -> tuple[list[tuple[int, dict[st
 
 def existing_codes(codes: Iterable[str]) -> set[str]:
     """Which of these codes are already stored (checked in chunks)."""
+    wanted = list(codes)
     found: set[str] = set()
-    batch: list[str] = []
-    for code in codes:
-        batch.append(code)
-        if len(batch) == 5000:
-            found.update(db.session.scalars(select(VoucherCode.code).where(
-                VoucherCode.code.in_(batch))))
-            batch = []
-    if batch:
-        found.update(db.session.scalars(select(VoucherCode.code).where(
-            VoucherCode.code.in_(batch))))
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    # PostgreSQL takes a chunk as one array parameter; SQLite as a list of parameters.
+    size = 50_000 if postgres else 500
+    for start in range(0, len(wanted), size):
+        chunk = wanted[start:start + size]
+        if postgres:
+            condition = VoucherCode.code == any_(bindparam("codes", chunk, type_=ARRAY(String)))
+        else:
+            condition = VoucherCode.code.in_(chunk)
+        found.update(db.session.scalars(select(VoucherCode.code).where(condition)))
     return found
 
 
