@@ -10,6 +10,7 @@ the issue form through the whole app (sign-in session, CSRF off, templates, redi
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 
@@ -85,11 +86,13 @@ def main() -> None:
 
     threads = [threading.Thread(target=client, args=(ids,)) for ids in slices]
     started = time.perf_counter()
+    cpu_started = time.process_time()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
     with app.app_context():
         vouchers = db.session.scalar(select(func.count()).select_from(Voucher))
         distinct = db.session.scalar(select(func.count(func.distinct(Voucher.code_id))))
@@ -100,6 +103,9 @@ def main() -> None:
           f"{elapsed:.2f} s = {rate:,.0f}/s; duplicate codes: {vouchers - distinct}; "
           f"failures: {sum(1 for o in outcomes if o != 'ok')} "
           f"(target >= 100/s: {'met' if rate >= 100 and vouchers == distinct else 'NOT met'})")
+    print(f"  CPU in the app: {cpu:.1f} s = {1000 * cpu / max(vouchers, 1):.1f} CPU-ms per "
+          f"voucher (PostgreSQL not counted); load average {os.getloadavg()[0]:.1f} on "
+          f"{os.cpu_count()} cores")
 
 
 if __name__ == "__main__":

@@ -84,6 +84,8 @@ class BaseConfig:
     # Messages with no final receipt after this long become "unknown".
     SMS_UNKNOWN_AFTER_HOURS = 72
     SMS_BATCH_SIZE = 50
+    # Messages a worker process sends at once (each on its own thread, waiting on the network).
+    SMS_WORKER_THREADS = 4
     SMS_WORKER_IDLE_SECONDS = 2.0
     SMS_WEBHOOK_RATE_LIMIT = "600/minute"
 
@@ -160,7 +162,7 @@ def load_config(app: Flask, config: dict[str, Any] | str | None) -> None:
         if env.get(key):
             app.config[key] = env[key]
     for key in ("SMS_MAX_ATTEMPTS", "SMS_BACKOFF_SECONDS", "SMS_LEASE_SECONDS",
-                "SMS_UNKNOWN_AFTER_HOURS", "SMS_BATCH_SIZE"):
+                "SMS_UNKNOWN_AFTER_HOURS", "SMS_BATCH_SIZE", "SMS_WORKER_THREADS"):
         app.config[key] = _env_int(key, app.config[key])
     if env.get("RATELIMIT_STORAGE_URI"):
         app.config["RATELIMIT_STORAGE_URI"] = env["RATELIMIT_STORAGE_URI"]

@@ -214,3 +214,24 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(status, code, text.format(to=form["To"]))
             return
         self._reply(201, fake._accept(form))
+
+
+def main() -> None:
+    """Serve on its own (for benchmarks): prints the base URL, account SID and token."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--account-sid", default="AC" + "b" * 32)
+    parser.add_argument("--auth-token", default="benchmark-token")
+    args = parser.parse_args()
+    fake = FakeTwilio(account_sid=args.account_sid, auth_token=args.auth_token).start()
+    print(fake.base_url, flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        fake.stop()
+
+
+if __name__ == "__main__":
+    main()

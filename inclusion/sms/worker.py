@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -182,6 +183,25 @@ def send_one(claimed: Claimed, provider: Provider) -> str:
     return record_result(claimed, provider=provider, accepted=accepted, error=error)
 
 
+_pools: dict[int, ThreadPoolExecutor] = {}
+
+
+def _pool(size: int) -> ThreadPoolExecutor:
+    # One pool per size for the process: a worker keeps its threads between passes.
+    if size not in _pools:
+        _pools[size] = ThreadPoolExecutor(max_workers=size, thread_name_prefix="sms-send")
+    return _pools[size]
+
+
+def _send_in_context(app: Flask, claimed: Claimed, provider: Provider) -> str:
+    """send_one on a pool thread: its own app context, so its own short-lived session."""
+    with app.app_context():
+        try:
+            return send_one(claimed, provider)
+        finally:
+            db.session.remove()
+
+
 def run_pass(app: Flask | None = None, *, provider: Provider | None = None,
              max_messages: int | None = None) -> PassResult:
     """Send every message due now, in batches; release lapsed claims; time out old ones."""
@@ -199,10 +219,15 @@ def run_pass(app: Flask | None = None, *, provider: Provider | None = None,
             batch = claim(limit=limit)
             if not batch:
                 break
-            for claimed in batch:
-                # No connection is held while the provider is on the line.
-                db.session.remove()
-                outcome = send_one(claimed, provider)
+            # No connection is held while the provider is on the line.
+            db.session.remove()
+            threads = max(1, int(app.config.get("SMS_WORKER_THREADS", 1)))
+            if threads == 1 or len(batch) == 1:
+                outcomes = [send_one(claimed, provider) for claimed in batch]
+            else:
+                outcomes = list(_pool(threads).map(
+                    lambda claimed: _send_in_context(app, claimed, provider), batch))
+            for claimed, outcome in zip(batch, outcomes, strict=True):
                 setattr(result, outcome, getattr(result, outcome) + 1)
                 result.ids.append(claimed.id)
             db.session.remove()
