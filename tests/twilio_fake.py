@@ -96,8 +96,7 @@ class FakeTwilio:
     @property
     def base_url(self) -> str:
         assert self._server is not None, "start() the fake first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self._server.server_port}"
 
     def app_config(self, public_base_url: str = "https://inclusion.example.org") -> dict[str, Any]:
         """Settings that point the app's Twilio provider at this server."""

@@ -23,8 +23,8 @@ from vouchers import bp, forms, importers, services
 from vouchers.models import (
     ISSUE_PURPOSE,
     CodeBatch,
-    SchemeKind,
     CodeStatus,
+    SchemeKind,
     Voucher,
     VoucherCode,
     VoucherScheme,
@@ -190,7 +190,7 @@ def redeem(voucher_id: int) -> Any:
     voucher = _voucher_or_404(voucher_id)
     form = forms.RedeemForm()
     status = 200
-    if form.validate_on_submit():
+    if form.validate_on_submit() and form.redeemed_on.data is not None:
         try:
             services.mark_redeemed(voucher=voucher, on=form.redeemed_on.data,
                                    user_id=current_user.id)

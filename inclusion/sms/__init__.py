@@ -6,7 +6,7 @@ holding no database connection while it waits on the provider.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from inclusion.extensions import db
 from inclusion.sms.delivery import register_status_listener
@@ -19,7 +19,7 @@ class Recipient(Protocol):
     phone: str | None
     preferred_language: str
 
-    def has_consent(self, kind: object) -> bool: ...
+    def has_consent(self, kind: Any) -> bool: ...
 
 
 def can_text(resident: Recipient) -> bool:
