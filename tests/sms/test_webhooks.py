@@ -226,3 +226,13 @@ def test_inbound_with_bad_signature_changes_nothing(twilio_app, fake_twilio, par
                      {"From": resident.phone, "Body": "STOP"}, signature="AAAA")
     assert response.status_code == 403
     assert _has_consent(resident.id)
+
+
+def test_webhooks_are_rate_limited(make_app, fake_twilio, partner):
+    app = make_app(**fake_twilio.app_config(), RATELIMIT_ENABLED=True,
+                   SMS_WEBHOOK_RATE_LIMIT="2/minute")
+    with app.app_context():
+        params = {"From": "+447700900998", "Body": "hello"}
+        codes = [_post(app, fake_twilio, "/sms/inbound", params).status_code for _ in range(3)]
+        assert codes == [200, 200, 429]
+        db.session.remove()

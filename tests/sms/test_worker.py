@@ -254,3 +254,25 @@ def test_provider_down_then_back_sends_every_message_exactly_once_with_two_worke
         statuses = db.session.scalars(select(SmsMessage.status)).all()
         assert statuses == [MessageStatus.SENT] * total
         db.session.remove()
+
+
+def test_worker_loop_sends_new_messages_until_stopped(make_app, fake_twilio, partner):
+    from inclusion.sms.worker import run_forever
+
+    app = make_app(**fake_twilio.app_config(), SMS_WORKER_IDLE_SECONDS=0.05)
+    stop = threading.Event()
+    loop = threading.Thread(target=run_forever, args=(app,), kwargs={"stop": stop})
+    loop.start()
+    try:
+        with app.app_context():
+            _queue(partner, n=3)
+            db.session.remove()
+        for _ in range(100):
+            if len(fake_twilio.sent) == 3:
+                break
+            threading.Event().wait(0.05)
+    finally:
+        stop.set()
+        loop.join(10)
+    assert not loop.is_alive()
+    assert len(fake_twilio.sent) == 3
