@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from govuk_frontend_wtf.wtforms_widgets import (
@@ -24,12 +26,17 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from inclusion.forms import GovDateField, choices, enum_choices
 from vouchers.models import SchemeKind
 
 YES_NO = choices([("yes", "Yes"), ("no", "No")])
+
+
+def _not_past(form: FlaskForm, field: GovDateField) -> None:
+    if field.data is not None and field.data < date.today():
+        raise ValidationError("The expiry date must be today or in the future")
 
 
 class SchemeForm(FlaskForm):
@@ -63,7 +70,7 @@ class CodeImportForm(FlaskForm):
                             description="The provider's reference or order number",
                             validators=[InputRequired("Enter a batch reference"),
                                         Length(max=120)])
-    expires_on = GovDateField("Codes expire on (optional)", validators=[Optional()])
+    expires_on = GovDateField("Codes expire on (optional)", validators=[Optional(), _not_past])
     file = FileField("CSV file of codes", widget=GovFileInput(),
                      description="UTF-8 CSV with a 'code' column, one code per row",
                      validators=[FileRequired("Choose a CSV file")])
@@ -83,7 +90,7 @@ class CodeGenerateForm(FlaskForm):
                                       NumberRange(8, 24, "Enter a length from 8 to 24")])
     prefix = StringField("Prefix (optional)", widget=GovTextInput(),
                          validators=[Optional(), Length(max=10)])
-    expires_on = GovDateField("Codes expire on (optional)", validators=[Optional()])
+    expires_on = GovDateField("Codes expire on (optional)", validators=[Optional(), _not_past])
     submit = SubmitField("Generate codes", widget=GovSubmitInput())
 
 

@@ -22,6 +22,8 @@ def worker() -> None:
     from inclusion.sms.worker import run_forever
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    # The twilio client logs every request's headers at INFO; ids in our own lines suffice.
+    logging.getLogger("twilio").setLevel(logging.WARNING)
     stop = threading.Event()
 
     def _stop(signum: int, frame: Any) -> None:

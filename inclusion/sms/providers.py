@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -102,7 +103,7 @@ class TwilioProvider:
             created = self.client.messages.create(**kwargs)
         except TwilioRestException as exc:
             code = str(exc.code) if exc.code is not None else None
-            text = f"Twilio {exc.status}: {exc.msg}"
+            text = f"Twilio {exc.status}: {_scrub(str(exc.msg))}"
             if code == "21610":
                 raise OptedOutError(text, code=code) from exc
             if exc.status == 429 or exc.status >= 500:
@@ -119,6 +120,11 @@ class TwilioProvider:
         if not created.sid:
             raise TemporaryError("Twilio answered without a message id")
         return Accepted(provider_id=created.sid)
+
+
+def _scrub(text: str) -> str:
+    # Twilio's messages can quote the phone number ("The 'To' number +44... is not valid").
+    return re.sub(r"\+?\d[\d ()-]{5,}\d", "[number]", text)
 
 
 def _http_client(timeout: float, api_base_url: str | None) -> Any:

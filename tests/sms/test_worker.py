@@ -119,6 +119,7 @@ def test_invalid_number_fails_at_once_without_retry(twilio_app, fake_twilio, par
     stored = _reload(message.id)
     assert (stored.status, stored.error_code, stored.attempts) == (
         MessageStatus.FAILED, "21211", 1)
+    assert resident.phone not in stored.error_message and "[number]" in stored.error_message
     make_due_now()
     run_pass(twilio_app)
     assert fake_twilio.requests == 1

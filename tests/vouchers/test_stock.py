@@ -102,6 +102,8 @@ def test_generated_codes_are_random_unambiguous_and_unique(app):
     ({"length": "4"}, "from 8 to 24"),
     ({"prefix": "bad prefix"}, "up to 10"),
     ({"reference": ""}, "Enter a batch reference"),
+    ({"expires_on": ["1", "1", "2020"]}, "today or in the future"),
+    ({"expires_on": ["1", "", "2030"]}, "must include a month"),
 ])
 def test_invalid_generation_re_renders_and_saves_nothing(app, client, login_as, data, error):
     scheme = make_scheme()
