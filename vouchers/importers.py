@@ -89,7 +89,9 @@ def _rows(data: bytes, required: Iterable[str]) -> tuple[list[tuple[int, dict[st
             if len(row) > width:
                 problems.add(line, "has more values than there are columns")
                 continue
-            rows.append((line, {name: value.strip() for name, value in zip(header, row, strict=False)}))
+            # A short row leaves its last columns out (read as empty).
+            values = dict(zip(header, (value.strip() for value in row), strict=False))
+            rows.append((line, values))
     except csv.Error as exc:
         problems.add(None, f"The file is not valid CSV ({exc})")
     if not rows and not problems.total:

@@ -66,7 +66,7 @@ def _axe_violations(page) -> list[dict]:
 def test_issue_a_voucher_in_a_browser_and_see_it_delivered(app, browser_page, partner):
     staff = factories.user_with_role("staff", partner=partner)
     scheme = stock(partner, count=3)
-    resident = texted_resident(partner, name="Ada Example")
+    texted_resident(partner, name="Ada Example")
     db.session.commit()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
