@@ -215,3 +215,55 @@ def test_admin_creates_a_scheme(app, client, login_as):
         "name": "national databank", "provider": "x", "kind": "SIM with data", "gives": "x",
         "criteria": "x", "validity_days": "10"})
     assert "already a scheme" in duplicate.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("quantity, error", [("", "Enter the number of codes"),
+                                             ("0", "Enter a number above 0"),
+                                             ("lots", "Enter the number of codes")])
+def test_invalid_allocation_re_renders_and_changes_nothing(app, client, login_as, partner,
+                                                          quantity, error):
+    scheme = make_scheme()
+    batch = services.generate_batch(scheme=scheme, count=3, length=8, prefix="",
+                                    reference="g", expires_on=None, user_id=None)
+    db.session.commit()
+    login_as("admin")
+    response = client.post(f"/vouchers/batches/{batch.id}",
+                           data={"partner": str(partner.id), "quantity": quantity})
+    text = response.get_data(as_text=True)
+    assert "There is a problem" in text
+    assert services.stock_for(partner.id) == []
+
+
+@pytest.mark.parametrize("data", [
+    {"scheme": "", "to_partner": "", "quantity": "1"},
+    {"quantity": "0"},
+    {"to_partner": "999999"},
+])
+def test_invalid_transfer_re_renders_and_moves_nothing(app, client, login_as, partner,
+                                                       other_partner, data):
+    scheme = stock(partner, count=2)
+    db.session.commit()
+    login_as("partner_admin", partner)
+    form = {"scheme": str(scheme.id), "to_partner": str(other_partner.id), "quantity": "1",
+            **data}
+    response = client.post("/vouchers/stock/transfer", data=form)
+    assert "There is a problem" in response.get_data(as_text=True)
+    assert services.stock_for(partner.id)[0].available == 2
+    assert services.stock_for(other_partner.id) == []
+
+
+def test_import_without_a_file_re_renders(app, client, login_as):
+    scheme = make_scheme()
+    db.session.commit()
+    login_as("admin")
+    response = client.post(f"/vouchers/schemes/{scheme.id}/import",
+                           data={"reference": "x"}, content_type="multipart/form-data")
+    assert "Choose a CSV file" in response.get_data(as_text=True)
+    assert _codes() == 0
+
+
+def test_redemption_import_without_a_file_re_renders(app, client, login_as, partner):
+    login_as("partner_admin", partner)
+    response = client.post("/vouchers/redemptions", data={},
+                           content_type="multipart/form-data")
+    assert "Choose a CSV file" in response.get_data(as_text=True)
