@@ -88,13 +88,14 @@ def issue_start() -> str:
 def issue(resident_id: int) -> Any:
     resident = get_scoped_or_404(Resident, resident_id)
     partner_id = current_partner_id()
-    stock = services.issuable_schemes(partner_id)
     scheme_id = request.args.get("scheme", type=int)
     scheme = db.session.get(VoucherScheme, scheme_id) if scheme_id else None
-    in_stock = any(s.scheme.id == scheme_id for s in stock)
-    # A POST goes on to the service even when the stock looks empty, so a request that lost
-    # a race gets the service's clear "no codes left" answer.
-    if scheme is None or not scheme.active or (request.method == "GET" and not in_stock):
+    # A POST goes straight on to the service, which counts the stock as it reserves a code:
+    # a request that lost a race gets the service's clear "no codes left" answer.
+    stock = services.issuable_schemes(partner_id) if request.method == "GET" or (
+        scheme is None or not scheme.active) else []
+    in_stock = request.method == "POST" or any(s.scheme.id == scheme_id for s in stock)
+    if scheme is None or not scheme.active or not in_stock:
         choose = forms.ChooseSchemeForm(request.args, meta={"csrf": False})
         choose.scheme.choices = choices(
             (str(s.scheme.id), f"{s.scheme.name}: {s.scheme.gives} ({s.available} left)")
