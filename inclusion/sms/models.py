@@ -40,6 +40,7 @@ STATUS_RANK = {
 # error_code values the platform itself sets (Twilio's codes are numbers).
 TECHNICAL_FAILURE = "technical"
 OPTED_OUT = "21610"
+NO_CONSENT = "no-consent"
 
 STATUS_DESCRIPTIONS = {
     MessageStatus.PENDING: "Waiting to send",
@@ -100,6 +101,8 @@ class SmsMessage(Base):
             return "Failed: the text service could not be reached (retries ran out)"
         if self.status is MessageStatus.FAILED and self.error_code == OPTED_OUT:
             return "Failed: the resident has opted out of texts"
+        if self.status is MessageStatus.FAILED and self.error_code == NO_CONSENT:
+            return "Not sent: the resident withdrew consent to texts"
         return STATUS_DESCRIPTIONS[self.status]
 
     @property

@@ -12,16 +12,24 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import Flask, current_app
 from sqlalchemy import select, update
 
 from inclusion.extensions import db, utcnow
 from inclusion.sms import delivery
-from inclusion.sms.models import OPTED_OUT, TECHNICAL_FAILURE, MessageStatus, SmsMessage
+from inclusion.sms.models import (
+    NO_CONSENT,
+    OPTED_OUT,
+    TECHNICAL_FAILURE,
+    MessageStatus,
+    SmsMessage,
+)
 from inclusion.sms.providers import (
     Accepted,
     OptedOutError,
@@ -105,11 +113,35 @@ def claim(*, limit: int, now: datetime | None = None) -> list[Claimed]:
         # The status test again: a row another worker claimed meanwhile no longer matches.
         .where(target, SmsMessage.status == MessageStatus.PENDING)
         .values(status=MessageStatus.SENDING, claimed_at=now, attempts=SmsMessage.attempts + 1)
-        .returning(SmsMessage.id, SmsMessage.to, SmsMessage.body, SmsMessage.attempts)
+        .returning(SmsMessage.id, SmsMessage.to, SmsMessage.body, SmsMessage.attempts,
+                   SmsMessage.resident_id)
         .execution_options(synchronize_session=False)
     ).all()
+    withdrawn = _without_consent(rows)
+    if withdrawn:
+        # Consent withdrawn (or the resident erased) after the text was queued: never send it.
+        db.session.execute(
+            update(SmsMessage).where(SmsMessage.id.in_(withdrawn))
+            .values(status=MessageStatus.FAILED, error_code=NO_CONSENT, claimed_at=None,
+                    error_message="Not sent: the resident no longer agrees to texts",
+                    status_at=now)
+            .execution_options(synchronize_session=False))
+        log.info("sms: %s claimed message(s) cancelled for lack of consent", len(withdrawn))
     db.session.commit()
-    return [Claimed(*row) for row in sorted(rows)]
+    return [Claimed(*row[:4]) for row in sorted(rows) if row[0] not in withdrawn]
+
+
+def _without_consent(rows: Sequence[Any]) -> set[int]:
+    """Ids of claimed messages whose resident is gone or has no active SMS consent now."""
+    from inclusion.residents.models import Consent, ConsentKind
+
+    resident_ids = {row[4] for row in rows if row[4] is not None}
+    consenting = set(db.session.scalars(
+        select(Consent.resident_id).where(
+            Consent.resident_id.in_(resident_ids), Consent.kind == ConsentKind.SMS_CONTACT,
+            Consent.withdrawn_at.is_(None))
+    ).all()) if resident_ids else set()
+    return {row[0] for row in rows if row[4] not in consenting}
 
 
 def record_result(claimed: Claimed, *, provider: Provider, accepted: Accepted | None,

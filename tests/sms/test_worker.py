@@ -277,3 +277,26 @@ def test_worker_loop_sends_new_messages_until_stopped(make_app, fake_twilio, par
         loop.join(10)
     assert not loop.is_alive()
     assert len(fake_twilio.sent) == 3
+
+
+def test_message_is_not_sent_when_consent_was_withdrawn_after_it_was_queued(
+    twilio_app, fake_twilio, partner
+):
+    resident, (message,) = _queue(partner)
+    _other, (kept,) = _queue(partner)
+    resident.consents[-1].withdrawn_at = utcnow()
+    db.session.commit()
+    result = run_pass(twilio_app)
+    assert result.sent == 1
+    assert [m.body for m in fake_twilio.sent] == [kept.body]
+    stored = _reload(message.id)
+    assert (stored.status, stored.error_code) == (MessageStatus.FAILED, "no-consent")
+
+
+def test_message_of_an_erased_resident_is_never_sent(twilio_app, fake_twilio, partner):
+    resident, (message,) = _queue(partner)
+    db.session.delete(resident)
+    db.session.commit()
+    run_pass(twilio_app)
+    assert fake_twilio.requests == 0
+    assert _reload(message.id).status is MessageStatus.FAILED
