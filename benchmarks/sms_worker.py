@@ -56,10 +56,16 @@ def main() -> None:
         from tests import factories
 
         with app.app_context():
+            from inclusion.residents.models import ConsentKind
+
             partner = factories.make_partner()
+            residents = [factories.make_resident(partner) for _ in range(50)]
+            for resident in residents:
+                factories.give_consent(resident, ConsentKind.SMS_CONTACT)
             now = utcnow()
             db.session.execute(insert(SmsMessage), [
-                {"partner_id": partner.id, "purpose": "bench", "language": "en",
+                {"partner_id": partner.id, "resident_id": residents[i % 50].id,
+                 "purpose": "bench", "language": "en",
                  "to": f"+4477009{i % 100000:05d}", "body": f"Benchmark message {i}",
                  "status": MessageStatus.PENDING, "attempts": 0, "next_attempt_at": now,
                  "created_at": now} for i in range(total)])
