@@ -1,21 +1,33 @@
-"""Shared set-up for the device benchmarks: an app on the given database, migrated."""
+"""Shared set-up for the benchmarks: an app on a given database, migrated (or rebuilt)."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from inclusion import create_app  # noqa: E402
+from inclusion.extensions import db  # noqa: E402
+
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/inclusion_bench"
+
+
+def default_url() -> str:
+    """BENCH_DATABASE_URL, else DATABASE_URL, else a local PostgreSQL database for benchmarks."""
+    return os.environ.get("BENCH_DATABASE_URL") or os.environ.get("DATABASE_URL") or DEFAULT_URL
+
 
 def make_app(database_url: str, **config: Any) -> Any:
+    """An app on the database, migrated to the newest revision (data kept)."""
     from flask_migrate import upgrade
-
-    from inclusion import create_app
 
     settings = {"ENV_NAME": "development", "SQLALCHEMY_DATABASE_URI": database_url,
                 "SECRET_KEY": "benchmark-only", "RATELIMIT_ENABLED": False,
@@ -27,5 +39,32 @@ def make_app(database_url: str, **config: Any) -> Any:
     return app
 
 
-def default_url() -> str:
-    return os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/inclusion_h4")
+def parser(description: str) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL")
+                   or os.environ.get("TEST_DATABASE_URL") or DEFAULT_URL,
+                   help="PostgreSQL URL (its public schema is dropped and rebuilt)")
+    p.add_argument("--scale", type=float, default=1.0, help="multiply the default sizes")
+    return p
+
+
+def fresh_app(url: str, **config: object) -> Any:
+    """Drop and re-migrate the database, then return an app on it."""
+    if not url:
+        raise SystemExit("Give --database-url or set BENCH_DATABASE_URL (PostgreSQL)")
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+    from flask_migrate import upgrade
+
+    app = create_app({"ENV_NAME": "test", "SQLALCHEMY_DATABASE_URI": url, **config})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return app
+
+
+def app_on(url: str, **config: object) -> Any:
+    return create_app({"ENV_NAME": "test", "SQLALCHEMY_DATABASE_URI": url, **config})

@@ -65,6 +65,7 @@ def _register_blueprints(app: Flask) -> None:
     from inclusion.outcomes.views import bp as outcomes_bp
     from inclusion.privacy.views import bp as privacy_bp
     from inclusion.residents.views import bp as residents_bp
+    from inclusion.sms.views import bp as sms_bp
     from learners import bp as learners_bp
     from partners import bp as partners_bp
     from vouchers import bp as vouchers_bp
@@ -74,6 +75,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(residents_bp, url_prefix="/residents")
     app.register_blueprint(audit_bp, url_prefix="/audit")
     app.register_blueprint(privacy_bp, url_prefix="/privacy")
+    app.register_blueprint(sms_bp, url_prefix="/sms")
     app.register_blueprint(partners_bp, url_prefix="/partners")
     app.register_blueprint(devices_bp, url_prefix="/devices")
     app.register_blueprint(vouchers_bp, url_prefix="/vouchers")

@@ -85,3 +85,6 @@ def init_app(app: Flask) -> None:
     from inclusion.outcomes.cli import outcomes_cli
 
     app.cli.add_command(outcomes_cli)
+    from inclusion.sms.cli import sms_cli
+
+    app.cli.add_command(sms_cli)

@@ -70,6 +70,27 @@ class BaseConfig:
     # In-memory rate limits by default; Redis (or another store) when RATELIMIT_STORAGE_URI is set.
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # SMS: "log" keeps messages on the admin message log; "twilio" sends them.
+    SMS_PROVIDER = "log"
+    TWILIO_ACCOUNT_SID: str | None = None
+    TWILIO_AUTH_TOKEN: str | None = None
+    TWILIO_MESSAGING_SERVICE_SID: str | None = None
+    TWILIO_FROM_NUMBER: str | None = None
+    # Send Twilio API calls to another base URL (a local Twilio-compatible server).
+    TWILIO_API_BASE_URL: str | None = None
+    SMS_PROVIDER_TIMEOUT = 10.0
+    SMS_MAX_ATTEMPTS = 6
+    SMS_BACKOFF_SECONDS = 30
+    SMS_BACKOFF_MAX_SECONDS = 3600
+    # A claim older than this means the worker died; the message goes back to pending.
+    SMS_LEASE_SECONDS = 300
+    # Messages with no final receipt after this long become "unknown".
+    SMS_UNKNOWN_AFTER_HOURS = 72
+    SMS_BATCH_SIZE = 50
+    # Messages a worker process sends at once (each on its own thread, waiting on the network).
+    SMS_WORKER_THREADS = 4
+    SMS_WORKER_IDLE_SECONDS = 2.0
+    SMS_WEBHOOK_RATE_LIMIT = "600/minute"
 
 
 class DevelopmentConfig(BaseConfig):
@@ -144,10 +165,24 @@ def load_config(app: Flask, config: dict[str, Any] | str | None) -> None:
     app.config["ACCEPT_DRAMA_NUMBERS"] = _env_bool(
         "ACCEPT_DRAMA_NUMBERS", app.config["ACCEPT_DRAMA_NUMBERS"]
     )
+    for key in (
+        "SMS_PROVIDER",
+        "TWILIO_ACCOUNT_SID",
+        "TWILIO_AUTH_TOKEN",
+        "TWILIO_MESSAGING_SERVICE_SID",
+        "TWILIO_FROM_NUMBER",
+        "TWILIO_API_BASE_URL",
+    ):
+        if env.get(key):
+            app.config[key] = env[key]
+    for key in ("SMS_MAX_ATTEMPTS", "SMS_BACKOFF_SECONDS", "SMS_LEASE_SECONDS",
+                "SMS_UNKNOWN_AFTER_HOURS", "SMS_BATCH_SIZE", "SMS_WORKER_THREADS"):
+        app.config[key] = _env_int(key, app.config[key])
     if env.get("RATELIMIT_STORAGE_URI"):
         app.config["RATELIMIT_STORAGE_URI"] = env["RATELIMIT_STORAGE_URI"]
 
     app.config.update(overrides)
+    _check_sms(app)
     if "SQLALCHEMY_DATABASE_URI" in app.config:
         app.config["SQLALCHEMY_DATABASE_URI"] = _database_url(app.config["SQLALCHEMY_DATABASE_URI"])
 
@@ -168,6 +203,19 @@ def load_config(app: Flask, config: dict[str, Any] | str | None) -> None:
         app.config["SECRET_KEY"] = _instance_secret(instance / "secret_key")
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'inclusion.sqlite'}"
+
+
+def _check_sms(app: Flask) -> None:
+    provider = app.config.get("SMS_PROVIDER")
+    if provider not in ("log", "twilio"):
+        raise ConfigurationError(f"SMS_PROVIDER must be log or twilio, not {provider!r}")
+    if provider != "twilio":
+        return
+    missing = [k for k in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN") if not app.config.get(k)]
+    if not (app.config.get("TWILIO_MESSAGING_SERVICE_SID") or app.config.get("TWILIO_FROM_NUMBER")):
+        missing.append("TWILIO_MESSAGING_SERVICE_SID or TWILIO_FROM_NUMBER")
+    if missing:
+        raise ConfigurationError("SMS_PROVIDER=twilio needs " + ", ".join(missing) + " set.")
 
 
 def _instance_secret(path: Path) -> str:

@@ -62,6 +62,8 @@ def navigation() -> list[dict[str, Any]]:
         items += [
             ("Partners", "partners.list_partners"),
             ("Users", "partners.list_users"),
+            ("Voucher schemes", "vouchers.schemes"),
+            ("Message log", "sms.message_log"),
             ("Retention", "privacy.retention_periods"),
         ]
         if ("Audit log", "audit.log") not in items:

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("vouchers", __name__)
 
-from vouchers import views  # noqa: E402,F401  (routes attach to bp)
+from vouchers import cli, models, views  # noqa: E402,F401  (routes attach to bp)

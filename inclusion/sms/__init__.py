@@ -6,10 +6,12 @@ holding no database connection while it waits on the provider.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from inclusion.extensions import db
+from inclusion.sms.delivery import register_status_listener
 from inclusion.sms.models import FINAL_STATUSES, MessageStatus, SmsMessage
+from inclusion.sms.text import Purpose, measure, register_purpose, render
 
 
 class Recipient(Protocol):
@@ -17,7 +19,7 @@ class Recipient(Protocol):
     phone: str | None
     preferred_language: str
 
-    def has_consent(self, kind: object) -> bool: ...
+    def has_consent(self, kind: Any) -> bool: ...
 
 
 def can_text(resident: Recipient) -> bool:
@@ -58,4 +60,28 @@ def enqueue(
     return message
 
 
-__all__ = ["FINAL_STATUSES", "MessageStatus", "SmsMessage", "can_text", "enqueue"]
+def latest_for(related_type: str, related_id: int) -> SmsMessage | None:
+    """The newest message about a record (a voucher, a loan), for showing delivery status."""
+    from sqlalchemy import select
+
+    return db.session.scalar(
+        select(SmsMessage)
+        .where(SmsMessage.related_type == related_type, SmsMessage.related_id == related_id)
+        .order_by(SmsMessage.id.desc())
+        .limit(1)
+    )
+
+
+__all__ = [
+    "FINAL_STATUSES",
+    "MessageStatus",
+    "Purpose",
+    "SmsMessage",
+    "can_text",
+    "enqueue",
+    "latest_for",
+    "measure",
+    "register_purpose",
+    "register_status_listener",
+    "render",
+]

@@ -1,7 +1,7 @@
 """learners: offers, referrals, retraining fund
 
 Revision ID: 0006_learners
-Revises: 0004_devices
+Revises: 0005_vouchers
 Create Date: 2026-11-27 22:47:34.005457
 
 """
@@ -13,7 +13,7 @@ import inclusion.extensions
 
 # revision identifiers, used by Alembic.
 revision = '0006_learners'
-down_revision = '0004_devices'
+down_revision = '0005_vouchers'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,146 @@
+"""A browser issues a voucher and sees it delivered (log provider); axe finds no violations."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from inclusion import PROJECT_ROOT
+from inclusion.extensions import db
+from inclusion.sms.worker import run_pass
+from tests import factories
+from tests.vouchers.factories import CRITERIA, stock, texted_resident
+from vouchers.models import Voucher
+
+CHROMIUM = "/usr/bin/chromium"
+AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def _browser_missing() -> str | None:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright is not installed"
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        return "chromium is not installed"
+    if not AXE.exists():
+        return "axe-core is not installed (npm ci)"
+    return None
+
+
+@pytest.fixture
+def browser_page():
+    problem = _browser_missing()
+    if problem:
+        if os.environ.get("REQUIRE_BROWSER", "").strip() in {"1", "true", "yes"}:
+            pytest.fail(f"A browser is required (REQUIRE_BROWSER=1) but {problem}")
+        pytest.skip(problem)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        # axe is injected by the test, which the page's CSP would (rightly) refuse.
+        context = browser.new_context(bypass_csp=True)
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
+def _axe_violations(page) -> list[dict]:
+    page.evaluate(AXE.read_text())
+    result = page.evaluate("async () => JSON.stringify(await axe.run(document))")
+    return [{"id": v["id"], "nodes": [n["target"] for n in v["nodes"]]}
+            for v in json.loads(result)["violations"]]
+
+
+@pytest.mark.browser
+def test_issue_a_voucher_in_a_browser_and_see_it_delivered(app, browser_page, partner):
+    staff = factories.user_with_role("staff", partner=partner)
+    scheme = stock(partner, count=3)
+    texted_resident(partner, name="Ada Example")
+    db.session.commit()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    page = browser_page
+    violations = {}
+    try:
+        page.goto(f"{base}/sign-in")
+        page.fill("input[name=email]", staff.email)
+        page.fill("input[name=password]", factories.PASSWORD)
+        page.click("button[type=submit], input[type=submit]")
+        page.goto(f"{base}/vouchers/issue?q=Ada")
+        violations["search"] = _axe_violations(page)
+        page.click("text=Ada Example")
+        violations["choose"] = _axe_violations(page)
+        page.check(f"input[value='{scheme.id}']")
+        page.click("button:has-text('Continue')")
+        violations["issue form"] = _axe_violations(page)
+        page.click("button:has-text('Issue voucher')")  # nothing ticked: errors first
+        page.wait_for_selector(".govuk-error-summary")
+        violations["issue errors"] = _axe_violations(page)
+        page.get_by_label(CRITERIA[0]).check()
+        page.get_by_label("The resident agrees to receive this voucher code").check()
+        page.click("button:has-text('Issue voucher')")
+        page.wait_for_selector(".govuk-panel__title")
+        violations["issued"] = _axe_violations(page)
+        db.session.expire_all()
+        voucher = db.session.scalar(select(Voucher))
+        assert voucher.code.code in page.content()
+        assert "Waiting to send" in page.inner_text("#delivery-status")
+        run_pass(app)  # the worker, with the log provider
+        page.reload()
+        assert "Delivered" in page.inner_text("#delivery-status")
+        assert voucher.code.code not in page.content()
+        violations["delivered"] = _axe_violations(page)
+    finally:
+        server.shutdown()
+        thread.join(5)
+    assert CRITERIA[0] in voucher.criteria
+    assert all(not v for v in violations.values()), violations
+
+
+@pytest.mark.browser
+def test_admin_voucher_and_sms_pages_have_no_axe_violations(app, browser_page, partner):
+    admin = factories.user_with_role("admin")
+    scheme = stock(partner, count=3)
+    resident = texted_resident(partner)
+    from tests.vouchers.factories import issue
+
+    issue(partner, resident, scheme)
+    db.session.commit()
+    run_pass(app)
+    batch_id = db.session.scalar(select(Voucher).limit(1)).code.batch_id
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    page = browser_page
+    violations = {}
+    try:
+        page.goto(f"{base}/sign-in")
+        page.fill("input[name=email]", admin.email)
+        page.fill("input[name=password]", factories.PASSWORD)
+        page.click("button[type=submit], input[type=submit]")
+        for path in ["/vouchers/schemes", f"/vouchers/schemes/{scheme.id}",
+                     f"/vouchers/schemes/{scheme.id}/edit", f"/vouchers/schemes/{scheme.id}/import",
+                     f"/vouchers/schemes/{scheme.id}/generate", f"/vouchers/batches/{batch_id}",
+                     "/vouchers/redemptions", "/sms/messages", "/sms/templates",
+                     "/sms/templates/new?purpose=voucher+issued"]:
+            page.goto(base + path)
+            assert page.title(), path
+            violations[path] = _axe_violations(page)
+    finally:
+        server.shutdown()
+        thread.join(5)
+    assert all(not v for v in violations.values()), violations
