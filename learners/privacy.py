@@ -22,6 +22,7 @@ from learners.models import Enrolment, EnrolmentStatus, Referral, ReferralEvent,
 from learners.models.referrals import FIELD_LABELS, OPEN_STATUSES
 
 BATCH = 500
+STILL_OPEN = datetime.max.replace(tzinfo=UTC)
 OPEN_ENROLMENTS = (EnrolmentStatus.ENROLLED, EnrolmentStatus.STARTED)
 
 
@@ -140,8 +141,12 @@ def _aware(moment: datetime | str) -> datetime:
 
 
 def last_activity_learner(resident_ids: Sequence[int]) -> dict[int, datetime]:
-    """Latest referral or enrolment change per resident; an open one counts as now."""
-    now = datetime.now(UTC)
+    """Latest referral or enrolment change per resident.
+
+    An open referral or enrolment means the person is still being helped: it is reported as
+    never-ending (the far future), so no retention line, whatever date it is run for, passes it.
+    """
+    now = STILL_OPEN
     latest: dict[int, datetime] = {}
 
     def keep(resident_id: int, moment: datetime | str | None) -> None:
