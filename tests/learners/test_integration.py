@@ -303,3 +303,22 @@ def test_demo_seed_makes_offers_referrals_in_every_status_a_round_grants_and_lea
                                                       "withdrawn"}
     assert any(e.referral_id for e in enrolments) and any(e.resident_id for e in enrolments)
     assert any(fund_services.grant_delivery(g).earned > 0 for g in grants)
+
+
+# -- the access matrix covers every learners route -------------------------------------------
+
+
+def test_every_learners_route_is_in_the_access_matrix(app):
+    from tests.access_records import OUTSIDE_MATRIX, builder_for
+    from tests.test_access import EXPECTED_WITHOUT_IDS
+
+    missing = []
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("learners.") or rule.endpoint in OUTSIDE_MATRIX:
+            continue
+        if rule.arguments:
+            missing += [f"{rule.endpoint} <{name}>" for name in sorted(rule.arguments)
+                        if builder_for(rule.endpoint, name) is None]
+        elif "GET" in (rule.methods or ()) and rule.endpoint not in EXPECTED_WITHOUT_IDS:
+            missing.append(rule.endpoint)
+    assert not missing
