@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 
@@ -25,6 +26,7 @@ from learners.models import (
     OfferKind,
     OfferLevel,
     OutcomeKind,
+    Referral,
     WithdrawalReason,
 )
 from learners.services import fund as fund_services
@@ -147,12 +149,12 @@ def _referrals(partners: list[Partner], offers: list[Offer], cohorts: dict, rng:
             continue
         to = offer.partner_id
 
-        def move(name: str, days: int, **extra: object) -> None:
+        def move(name: str, days: int, referral: Referral = referral, sent_on: date = sent_on,
+                 by: int = to, referrer: int = resident.partner_id, **extra: Any) -> None:
             referral_services.move_referral(
-                referral_id=referral.id, move=name, user_id=None, now=_at(sent_on + timedelta(
-                    days=days)),
-                acting_partner_id=resident.partner_id if name == "withdraw" else to,
-                **extra,  # type: ignore[arg-type]
+                referral_id=referral.id, move=name, user_id=None,
+                now=_at(sent_on + timedelta(days=days)),
+                acting_partner_id=referrer if name == "withdraw" else by, **extra,
             )
 
         if outcome == "withdrawn":

@@ -113,7 +113,8 @@ def collect_learner(resident: Resident) -> list[Section]:
             [
                 ("Reference", enrolment.id),
                 ("Provider", cohort.grant.partner.name),
-                ("Course dates", f"{format_date(cohort.starts_on)} to {format_date(cohort.ends_on)}"),
+                ("Course dates",
+                 f"{format_date(cohort.starts_on)} to {format_date(cohort.ends_on)}"),
                 ("Status", enrolment.status.value),
                 ("Enrolled", format_date(enrolment.enrolled_on)),
                 ("Started", format_date(enrolment.started_on)),
@@ -149,8 +150,8 @@ def last_activity_learner(resident_ids: Sequence[int]) -> dict[int, datetime]:
     now = STILL_OPEN
     latest: dict[int, datetime] = {}
 
-    def keep(resident_id: int, moment: datetime | str | None) -> None:
-        if moment is None:
+    def keep(resident_id: int | None, moment: datetime | str | None) -> None:
+        if resident_id is None or moment is None:
             return
         moment = _aware(moment)
         if resident_id not in latest or moment > latest[resident_id]:
