@@ -39,7 +39,7 @@ run: install assets
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install-test assets
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -8,7 +8,9 @@ e.g. `BUILDERS["loan_id"] = lambda partner: make_loan(partner).id`.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from inclusion.tenancy import Partner
@@ -29,12 +31,81 @@ def _invitation(partner: Partner) -> int:
     return make_invitation(partner, by=by).invitation.id
 
 
+def _learners_offer(partner: Partner, **fields: Any) -> int:
+    from tests.learners.factories import make_offer
+
+    return make_offer(partner, title=f"Offer {secrets.token_hex(3)}", **fields).id
+
+
+def _learners_referral(partner: Partner) -> int:
+    """A referral the partner made, to a third partner's offer (so only the maker sees it)."""
+    from tests.learners.factories import consenting_resident, make_offer, make_referral
+
+    offer = make_offer(factories.make_partner())
+    return make_referral(offer, consenting_resident(partner)).id
+
+
+def _learners_round(partner: Partner) -> Any:
+    from tests.learners.factories import make_round
+
+    return make_round(name=f"Round {secrets.token_hex(4)}")
+
+
+def _learners_grant(partner: Partner) -> Any:
+    from tests.learners.factories import make_grant
+
+    return make_grant(_learners_round(partner), partner)
+
+
+def _learners_cohort(partner: Partner) -> Any:
+    from tests.learners.factories import make_cohort
+
+    return make_cohort(_learners_grant(partner))
+
+
+def _learners_enrolment(partner: Partner) -> int:
+    from learners.services import fund
+
+    return fund.enrol(cohort=_learners_cohort(partner), on=date(2026, 5, 1), user_id=None,
+                      resident=factories.make_resident(partner)).id
+
+
+def _access_request(partner: Partner) -> int:
+    from inclusion.privacy import services
+
+    return services.record_access_request(resident=factories.make_resident(partner),
+                                          received_on=date(2026, 1, 5),
+                                          today=date(2026, 1, 5), by=None).id
+
+
+def _erasure(partner: Partner) -> int:
+    from inclusion.privacy import services
+    from inclusion.privacy.models import ErasureReason
+
+    return services.erase_resident(resident=factories.make_resident(partner),
+                                   reason=ErasureReason.RESIDENT_ASKED, by=None).id
+
+
 BUILDERS: dict[str, Builder] = {
     "partner_id": lambda partner: partner.id,
     "membership_id": _member,
     "invitation_id": _invitation,
     "user_id": lambda partner: factories.user_with_role("staff", partner=partner).id,
     "resident_id": lambda partner: factories.make_resident(partner).id,
+    "kind": lambda partner: "sms",
+    "request_id": _access_request,
+    "erasure_id": _erasure,
+    # Learners. Offers are a directory every partner reads; an inactive offer is its owner's
+    # alone, so the offer page is checked with one (learners.refer is scoped by its resident).
+    "offer_id": _learners_offer,
+    "learners.offer_detail:offer_id": lambda partner: _learners_offer(partner, active=False),
+    "referral_id": _learners_referral,
+    "learners.referral_move:move": lambda partner: "withdraw",
+    "learners.enrolment_move:move": lambda partner: "start",
+    "round_id": lambda partner: _learners_round(partner).id,
+    "grant_id": lambda partner: _learners_grant(partner).id,
+    "cohort_id": lambda partner: _learners_cohort(partner).id,
+    "enrolment_id": _learners_enrolment,
 }
 
 # Routes with a variable that the matrix leaves out, each with the reason (and where it is tested).
@@ -42,6 +113,10 @@ OUTSIDE_MATRIX: dict[str, str] = {
     "partners.accept_invitation": (
         "public by design: the unguessable single-use token is the credential "
         "(tests/partners/test_invitations.py)"
+    ),
+    "learners.refer_choose": (
+        "any partner's open offer, by design: staff pick one of their own residents to refer "
+        "to it (tests/learners/test_access.py, test_referrals.py)"
     ),
 }
 

@@ -25,7 +25,26 @@ def _require(name: str) -> bool:
 
 
 def _postgres_url() -> str | None:
-    return os.environ.get("TEST_DATABASE_URL")
+    """TEST_DATABASE_URL; under pytest-xdist each worker gets its own database beside it."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    base = sa.engine.make_url(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    mine = base.set(database=f"{base.database}_{worker}")
+    if _postgres_reachable(url) is None:
+        engine = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as conn:
+                exists = conn.scalar(
+                    sa.text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                    {"name": mine.database},
+                )
+                if not exists:
+                    conn.execute(sa.text(f'CREATE DATABASE "{mine.database}"'))
+        finally:
+            engine.dispose()
+    return mine.render_as_string(hide_password=False)
 
 
 def _postgres_reachable(url: str) -> str | None:

@@ -50,9 +50,20 @@ EXPECTED_WITHOUT_IDS: dict[str, dict[str, Any]] = {
     "audit.log": {"anonymous": SIGN_IN, "staff": 403, "partner_admin": 200, "lead": 403,
                   "admin": 200},
     "residents.search": STAFF_ONLY,
+    "residents.register": STAFF_ONLY,
+    "privacy.retention_periods": ADMIN_ONLY,
     "devices.index": STAFF_ONLY,
     "vouchers.index": STAFF_ONLY,
     "learners.index": STAFF_ONLY,
+    "learners.directory": STAFF_ONLY,
+    "learners.our_offers": STAFF_ONLY,
+    "learners.offer_new": STAFF_ONLY,
+    "learners.inbox": STAFF_ONLY,
+    "learners.sent": STAFF_ONLY,
+    "learners.stale": STAFF_ONLY,
+    "learners.fund": {"anonymous": SIGN_IN, "staff": 200, "partner_admin": 200, "lead": 200,
+                      "admin": 200},
+    "learners.round_form": ADMIN_ONLY,
 }
 
 
@@ -180,6 +191,9 @@ def test_access_matrix_for_routes_with_ids(app, role):
     for endpoint, method, rule in _routes(app, with_ids=True):
         if endpoint in OUTSIDE_MATRIX:
             continue
+        if any(builder_for(endpoint, name) is None for name in rule.arguments):
+            # Reported by test_every_route_with_an_id_has_a_record_builder; the rest still run.
+            continue
         checked += 1
         rules = app.view_functions[endpoint].access_rules
         own, other = factories.make_partner(), factories.make_partner()
@@ -248,5 +262,7 @@ def test_a_coalition_lead_opens_no_resident_page(client, login_as, partner):
     assert client.get("/residents/").status_code == 403
     for rule in client.application.url_map.iter_rules():
         if "resident_id" in rule.arguments and "GET" in (rule.methods or ()):
-            url = rule.build({"resident_id": resident.id}, append_unknown=False)[1]
+            values = {name: resident.id if name == "resident_id" else
+                      builder_for(rule.endpoint, name)(partner) for name in rule.arguments}
+            url = rule.build(values, append_unknown=False)[1]
             assert client.get(url).status_code in (403, 404), url

@@ -223,6 +223,11 @@ def grant_delivery(grant: Grant) -> GrantDelivery:
     return GrantDelivery(enrolled, starts, completions, outcomes, withdrawn, milestones)
 
 
+def people_count(count: int) -> str:
+    """A count of people as a coalition lead may see it: through the disclosure rule."""
+    return publish(count).text
+
+
 @dataclass(frozen=True)
 class YearCount:
     year: int

@@ -153,9 +153,14 @@ def _grant_for_viewer(grant_id: int) -> tuple[Grant, bool]:
 @access(Rule.STAFF, Rule.LEAD, Rule.ADMIN)
 def grant_detail(grant_id: int) -> str:
     grant, provider = _grant_for_viewer(grant_id)
+    # Counts of people leave the provider only through the disclosure rule; payments are
+    # money and stay exact.
+    controlled = not provider and bool(current_user.is_coalition_lead)
     return render_template("learners/grant_detail.html", grant=grant, provider=provider,
                            delivery=services.grant_delivery(grant),
-                           is_admin=current_user.is_system_admin)
+                           is_admin=current_user.is_system_admin,
+                           people=services.people_count if controlled else str,
+                           controlled=controlled, disclosure_note=method_note())
 
 
 @bp.route("/fund/grants/<int:grant_id>/cohorts/new", methods=["GET", "POST"])
