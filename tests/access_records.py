@@ -29,12 +29,68 @@ def _invitation(partner: Partner) -> int:
     return make_invitation(partner, by=by).invitation.id
 
 
+def _device(partner: Partner) -> int:
+    from tests.devices.factories import make_device
+
+    return make_device(partner).id
+
+
+def _batch(partner: Partner) -> int:
+    from datetime import date
+
+    from devices.models import DonationBatch
+    from inclusion.extensions import db
+
+    batch = DonationBatch(partner_id=partner.id, donor="Donor", received_on=date(2026, 1, 1))
+    db.session.add(batch)
+    db.session.flush()
+    return batch.id
+
+
+def _loan(partner: Partner) -> int:
+    from tests.devices.factories import make_loan
+
+    return make_loan(partner, factories.make_resident(partner)).id
+
+
+def _agreement(partner: Partner) -> int:
+    from tests.devices.factories import make_agreement
+
+    return make_agreement(partner).id
+
+
+def _access_request(partner: Partner) -> int:
+    from datetime import date
+
+    from inclusion.privacy import services
+
+    today = date.today()
+    return services.record_access_request(resident=factories.make_resident(partner),
+                                          received_on=today, today=today, by=None).id
+
+
+def _erasure(partner: Partner) -> int:
+    from inclusion.privacy import services
+    from inclusion.privacy.models import ErasureReason
+
+    return services.erase_resident(resident=factories.make_resident(partner),
+                                   reason=ErasureReason.RESIDENT_ASKED, by=None).id
+
+
 BUILDERS: dict[str, Builder] = {
     "partner_id": lambda partner: partner.id,
     "membership_id": _member,
     "invitation_id": _invitation,
     "user_id": lambda partner: factories.user_with_role("staff", partner=partner).id,
     "resident_id": lambda partner: factories.make_resident(partner).id,
+    "residents.give_consent:kind": lambda partner: "sms",
+    "residents.withdraw_consent:kind": lambda partner: "sms",
+    "request_id": _access_request,
+    "erasure_id": _erasure,
+    "device_id": _device,
+    "batch_id": _batch,
+    "loan_id": _loan,
+    "agreement_id": _agreement,
 }
 
 # Routes with a variable that the matrix leaves out, each with the reason (and where it is tested).
