@@ -41,9 +41,12 @@ def _batch(partner: Partner) -> int:
     from devices.models import DonationBatch
     from inclusion.extensions import db
 
+    from tests.devices.factories import make_device
+
     batch = DonationBatch(partner_id=partner.id, donor="Donor", received_on=date(2026, 1, 1))
     db.session.add(batch)
     db.session.flush()
+    make_device(partner, batch_id=batch.id)  # a batch's labels need a device to print
     return batch.id
 
 
@@ -100,6 +103,16 @@ OUTSIDE_MATRIX: dict[str, str] = {
         "(tests/partners/test_invitations.py)"
     ),
 }
+
+
+# Endpoint prefixes where a system admin acts for the coalition's central device bank, not for
+# every partner: a partner's record answers 404 to them (their bank pages are tested in
+# tests/devices/test_access.py).
+ADMIN_ACTS_FOR_BANK: tuple[str, ...] = ("devices.",)
+
+
+def admin_acts_for_bank(endpoint: str) -> bool:
+    return endpoint.startswith(ADMIN_ACTS_FOR_BANK)
 
 
 def builder_for(endpoint: str, variable: str) -> Builder | None:
