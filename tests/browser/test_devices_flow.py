@@ -114,3 +114,58 @@ def test_staff_lend_a_ready_device_to_a_resident_and_see_it_everywhere(page, liv
     tab.get_by_role("heading", level=1).wait_for()
     check_page(page)
     expect(tab.locator("main")).to_contain_text(made["tag"])
+
+
+def test_every_device_page_and_its_error_messages_pass_axe(page, live_server):
+    from devices.models import DonationBatch
+
+    with live_server.app.app_context():
+        partner = factories.make_partner(name="Sparkhill Library")
+        other = factories.make_partner(name="Balsall Heath Centre")
+        admin = factories.user_with_role("partner_admin", partner=partner)
+        loan_agreement = make_agreement(partner, AgreementKind.LOAN)
+        make_agreement(partner, AgreementKind.GIFT)
+        batch = DonationBatch(partner_id=partner.id, donor="Midlands Refurb Ltd",
+                              received_on=date.today() - timedelta(days=30))
+        db.session.add(batch)
+        db.session.flush()
+        received = make_device(partner, status=DeviceStatus.RECEIVED, batch_id=batch.id)
+        resident = factories.make_resident(partner, name="Hamza Iqbal")
+        loan = make_loan(partner, resident, agreement=loan_agreement)
+        bank_admin = factories.user_with_role("admin")
+        db.session.commit()
+        ids = {"batch": batch.id, "device": received.id, "loan": loan.id,
+               "agreement": loan_agreement.id, "resident": resident.id}
+        emails = (admin.email, bank_admin.email)
+        assert other.id
+        db.session.remove()
+
+    tab = page.page
+    sign_in(page, emails[0])
+    check_page(page)
+    for path in ("/devices/", "/devices/?status=ready", "/devices/stock", "/devices/new",
+                 "/devices/batches", "/devices/batches/new", f"/devices/batches/{ids['batch']}",
+                 f"/devices/batches/{ids['batch']}/import", f"/devices/{ids['device']}",
+                 f"/devices/{ids['device']}/wipe", f"/devices/{ids['device']}/retire",
+                 f"/devices/{ids['device']}/transfer", "/devices/lend?q=Iqbal",
+                 f"/devices/lend/{ids['resident']}", "/devices/loans",
+                 "/devices/loans/overdue", f"/devices/loans/{ids['loan']}",
+                 f"/devices/loans/{ids['loan']}/return", f"/devices/loans/{ids['loan']}/gift",
+                 "/devices/agreements", "/devices/agreements/new",
+                 f"/devices/agreements/{ids['agreement']}", "/devices/settings"):
+        _go(page, path)
+
+    # Forms sent empty: the error summary and the messages beside the fields pass too.
+    for path in (f"/devices/{ids['device']}/wipe", f"/devices/{ids['device']}/retire",
+                 f"/devices/loans/{ids['loan']}/return", "/devices/batches/new",
+                 "/devices/new", f"/devices/lend/{ids['resident']}"):
+        _go(page, path)
+        tab.locator("main form[method=post] [type=submit]").last.click()
+        tab.locator(".govuk-error-summary").wait_for()
+        check_page(page)
+
+    tab.context.clear_cookies()
+    sign_in(page, emails[1])
+    check_page(page)
+    for path in ("/devices/", "/devices/stock", "/devices/batches", "/devices/new"):
+        _go(page, path)
