@@ -163,6 +163,8 @@ def loan_activity(resident_ids: Sequence[int]) -> dict[int, datetime]:
             .where(Loan.resident_id.in_(chunk))
         )
         for resident_id, status, *days in rows:
+            if resident_id is None:  # not reachable: the query asks for these residents
+                continue
             moment = now if status is LoanStatus.OPEN else _end_of(max(d for d in days if d))
             if resident_id not in latest or moment > latest[resident_id]:
                 latest[resident_id] = moment

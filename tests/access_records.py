@@ -9,10 +9,16 @@ e.g. `BUILDERS["loan_id"] = lambda partner: make_loan(partner).id`.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
+from devices.models import DonationBatch
+from inclusion.extensions import db
+from inclusion.privacy import services as privacy_services
+from inclusion.privacy.models import ErasureReason
 from inclusion.tenancy import Partner
 from tests import factories
+from tests.devices.factories import make_agreement, make_device, make_loan
 
 Builder = Callable[[Partner], Any]
 
@@ -30,19 +36,10 @@ def _invitation(partner: Partner) -> int:
 
 
 def _device(partner: Partner) -> int:
-    from tests.devices.factories import make_device
-
     return make_device(partner).id
 
 
 def _batch(partner: Partner) -> int:
-    from datetime import date
-
-    from devices.models import DonationBatch
-    from inclusion.extensions import db
-
-    from tests.devices.factories import make_device
-
     batch = DonationBatch(partner_id=partner.id, donor="Donor", received_on=date(2026, 1, 1))
     db.session.add(batch)
     db.session.flush()
@@ -51,33 +48,24 @@ def _batch(partner: Partner) -> int:
 
 
 def _loan(partner: Partner) -> int:
-    from tests.devices.factories import make_loan
-
     return make_loan(partner, factories.make_resident(partner)).id
 
 
 def _agreement(partner: Partner) -> int:
-    from tests.devices.factories import make_agreement
-
     return make_agreement(partner).id
 
 
 def _access_request(partner: Partner) -> int:
-    from datetime import date
-
-    from inclusion.privacy import services
-
     today = date.today()
-    return services.record_access_request(resident=factories.make_resident(partner),
-                                          received_on=today, today=today, by=None).id
+    resident = factories.make_resident(partner)
+    return privacy_services.record_access_request(resident=resident, received_on=today,
+                                                  today=today, by=None).id
 
 
 def _erasure(partner: Partner) -> int:
-    from inclusion.privacy import services
-    from inclusion.privacy.models import ErasureReason
-
-    return services.erase_resident(resident=factories.make_resident(partner),
-                                   reason=ErasureReason.RESIDENT_ASKED, by=None).id
+    resident = factories.make_resident(partner)
+    return privacy_services.erase_resident(resident=resident, reason=ErasureReason.RESIDENT_ASKED,
+                                           by=None).id
 
 
 BUILDERS: dict[str, Builder] = {
