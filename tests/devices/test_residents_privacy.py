@@ -240,3 +240,26 @@ def test_loan_activity_is_the_latest_loan_event_and_now_for_an_open_loan(partner
 
     assert activity[returned_by.id].date() == today - timedelta(days=20)
     assert activity[borrowing.id] >= before
+
+
+def test_an_erased_resident_cannot_be_lent_a_device(client, login_as, partner, agreements):
+    from inclusion.privacy import services as privacy_services
+
+    target = resident_with_history(partner, **TARGET)
+    device = make_device(partner, status=DeviceStatus.READY)
+    privacy_services.erase_resident(resident=target, reason=ErasureReason.RESIDENT_ASKED,
+                                    by=None)
+    db.session.commit()
+    login_as("staff", partner)
+    due = date.today() + timedelta(days=60)
+
+    response = client.post(f"/devices/lend/{target.id}", data={
+        "asset_tag": device.asset_tag, "kind": "loan", "condition_out": "Good",
+        "due_on": [str(due.day), str(due.month), str(due.year)],
+        "agreement_id": str(agreements[AgreementKind.LOAN].id), "agreement_accepted": "y",
+    })
+
+    page = response.get_data(as_text=True)
+    assert "There is a problem" in page and "has been erased" in page
+    assert db.session.scalar(select(func.count()).select_from(Loan)) == 0
+    assert db.session.get(Device, device.id).status is DeviceStatus.READY
