@@ -60,8 +60,7 @@ class ImportResult:
 
 def _limits() -> tuple[int, int]:
     config = current_app.config
-    return (int(config.get("DEVICE_IMPORT_MAX_BYTES", 8 * 1024 * 1024)),
-            int(config.get("DEVICE_IMPORT_MAX_ROWS", 100_000)))
+    return int(config["DEVICE_IMPORT_MAX_BYTES"]), int(config["DEVICE_IMPORT_MAX_ROWS"])
 
 
 def _reject(message: str) -> ImportRejected:

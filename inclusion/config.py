@@ -67,6 +67,9 @@ class BaseConfig:
     HSTS = False
     DEMO_ALLOWED = True
     PAGE_SIZE = 25
+    # Device CSV import limits: a file bigger or longer than this is refused before it is read.
+    DEVICE_IMPORT_MAX_BYTES = 8 * 1024 * 1024
+    DEVICE_IMPORT_MAX_ROWS = 100_000
     # In-memory rate limits by default; Redis (or another store) when RATELIMIT_STORAGE_URI is set.
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
@@ -162,6 +165,8 @@ def load_config(app: Flask, config: dict[str, Any] | str | None) -> None:
         "SUPPRESSION_THRESHOLD", app.config["SUPPRESSION_THRESHOLD"]
     )
     app.config["ROUNDING_BASE"] = _env_int("ROUNDING_BASE", app.config["ROUNDING_BASE"])
+    for key in ("DEVICE_IMPORT_MAX_BYTES", "DEVICE_IMPORT_MAX_ROWS"):
+        app.config[key] = _env_int(key, app.config[key])
     app.config["ACCEPT_DRAMA_NUMBERS"] = _env_bool(
         "ACCEPT_DRAMA_NUMBERS", app.config["ACCEPT_DRAMA_NUMBERS"]
     )

@@ -13,8 +13,12 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from devices.models import DonationBatch
+from inclusion.extensions import db
+from inclusion.privacy.models import ErasureReason
 from inclusion.tenancy import Partner
 from tests import factories
+from tests.devices.factories import make_agreement, make_device, make_loan
 
 Builder = Callable[[Partner], Any]
 
@@ -80,10 +84,29 @@ def _access_request(partner: Partner) -> int:
 
 def _erasure(partner: Partner) -> int:
     from inclusion.privacy import services
-    from inclusion.privacy.models import ErasureReason
 
     return services.erase_resident(resident=factories.make_resident(partner),
                                    reason=ErasureReason.RESIDENT_ASKED, by=None).id
+
+
+def _device(partner: Partner) -> int:
+    return make_device(partner).id
+
+
+def _batch(partner: Partner) -> int:
+    batch = DonationBatch(partner_id=partner.id, donor="Donor", received_on=date(2026, 1, 1))
+    db.session.add(batch)
+    db.session.flush()
+    make_device(partner, batch_id=batch.id)  # a batch's labels need a device to print
+    return batch.id
+
+
+def _loan(partner: Partner) -> int:
+    return make_loan(partner, factories.make_resident(partner)).id
+
+
+def _agreement(partner: Partner) -> int:
+    return make_agreement(partner).id
 
 
 BUILDERS: dict[str, Builder] = {
@@ -92,7 +115,6 @@ BUILDERS: dict[str, Builder] = {
     "invitation_id": _invitation,
     "user_id": lambda partner: factories.user_with_role("staff", partner=partner).id,
     "resident_id": lambda partner: factories.make_resident(partner).id,
-    "kind": lambda partner: "sms",
     "request_id": _access_request,
     "erasure_id": _erasure,
     # Learners. Offers are a directory every partner reads; an inactive offer is its owner's
@@ -106,6 +128,12 @@ BUILDERS: dict[str, Builder] = {
     "grant_id": lambda partner: _learners_grant(partner).id,
     "cohort_id": lambda partner: _learners_cohort(partner).id,
     "enrolment_id": _learners_enrolment,
+    "residents.give_consent:kind": lambda partner: "sms",
+    "residents.withdraw_consent:kind": lambda partner: "sms",
+    "device_id": _device,
+    "batch_id": _batch,
+    "loan_id": _loan,
+    "agreement_id": _agreement,
 }
 
 # Routes with a variable that the matrix leaves out, each with the reason (and where it is tested).
@@ -119,6 +147,16 @@ OUTSIDE_MATRIX: dict[str, str] = {
         "to it (tests/learners/test_access.py, test_referrals.py)"
     ),
 }
+
+
+# Endpoint prefixes where a system admin acts for the coalition's central device bank, not for
+# every partner: a partner's record answers 404 to them (their bank pages are tested in
+# tests/devices/test_access.py).
+ADMIN_ACTS_FOR_BANK: tuple[str, ...] = ("devices.",)
+
+
+def admin_acts_for_bank(endpoint: str) -> bool:
+    return endpoint.startswith(ADMIN_ACTS_FOR_BANK)
 
 
 def builder_for(endpoint: str, variable: str) -> Builder | None:

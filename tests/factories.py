@@ -93,7 +93,8 @@ def make_resident(partner: Partner, **fields: Any) -> Resident:
         partner_id=partner.id,
         name=name,
         name_search=name.lower(),
-        # Ofcom's drama range is 07700 900000-900999: stay inside it however many are made.
+        # Within Ofcom's drama range (07700 900000-900999) however many records a run makes,
+        # so a factory phone number typed into a form is still accepted.
         phone=fields.pop("phone", f"+447700900{n % 1000:03d}"),
         postcode=fields.pop("postcode", "B1 1AA"),
         local_authority=fields.pop("local_authority", "E08000025"),

@@ -21,6 +21,7 @@ from inclusion import audit, sms
 from inclusion.exceptions import ConflictError, ValidationError
 from inclusion.extensions import db
 from inclusion.outcomes import FactKind, record_fact
+from inclusion.privacy.services import erasure_of
 from inclusion.residents.models import Resident
 from inclusion.tenancy import Partner
 
@@ -95,11 +96,14 @@ def lend_device(*, partner: Partner, resident: Resident, asset_tag: str, kind: L
 
     The device row is locked (SELECT ... FOR UPDATE) so concurrent requests queue; the partial
     unique index on open loans is the last word. A repeated request token returns the loan it
-    already made. Raises ValidationError for bad input and ConflictError when the device is
-    already on loan or not ready.
+    already made. Raises ValidationError for bad input (or an erased resident) and ConflictError
+    when the device is already on loan or not ready.
     """
     if resident.partner_id != partner.id:
         raise ValidationError("Choose one of your own residents", field="asset_tag")
+    if erasure_of(resident.id) is not None:
+        raise ValidationError("This resident's data has been erased: register them again "
+                              "before lending them a device", field="asset_tag")
     tag = normalise_tag(asset_tag)
     device = db.session.scalar(
         select(Device)

@@ -194,12 +194,3 @@ def loan_gift(loan_id: int) -> str | Response | tuple[str | Response, int]:
             return redirect(url_for("devices.loan_detail", loan_id=loan.id))
     return render_template("devices/loan_gift.html", form=form, loan=loan, agreement=agreement)
 
-
-@bp.route("/residents/<int:resident_id>/loans")
-@access(Rule.STAFF)
-def resident_loans(resident_id: int) -> str:
-    resident = get_scoped_or_404(Resident, resident_id)
-    rows = services.loans_for_resident(partner_id=g.partner.id, resident_id=resident.id)
-    return render_template("devices/resident_loans.html", resident=resident, loans=rows,
-                           today=date.today())
-

@@ -154,3 +154,16 @@ def test_import_without_a_file_shows_an_error(client, staff, batch):
     response = client.post(f"/devices/batches/{batch.id}/import", data={},
                            content_type="multipart/form-data")
     assert "There is a problem" in response.get_data(as_text=True)
+
+
+def test_import_limits_default_in_the_config_and_are_read_from_the_environment(
+        make_app, monkeypatch):
+    from inclusion.config import BaseConfig
+
+    assert BaseConfig.DEVICE_IMPORT_MAX_ROWS == 100_000
+    assert BaseConfig.DEVICE_IMPORT_MAX_BYTES == 8 * 1024 * 1024
+    monkeypatch.setenv("DEVICE_IMPORT_MAX_ROWS", "250")
+    monkeypatch.setenv("DEVICE_IMPORT_MAX_BYTES", "4096")
+    app = make_app()
+    assert app.config["DEVICE_IMPORT_MAX_ROWS"] == 250
+    assert app.config["DEVICE_IMPORT_MAX_BYTES"] == 4096

@@ -234,11 +234,15 @@ def test_overdue_list_is_oldest_first_and_home_panels_count(client, staff, partn
     assert "Lend a device" in home and "Overdue loans" in home and "Devices ready to lend" in home
 
 
-def test_resident_loans_page_lists_their_loans(client, staff, partner, resident, agreements):
+def test_resident_page_timeline_lists_their_loans_and_links_to_lending(
+        client, staff, partner, resident, agreements):
     loan = make_loan(partner, resident)
     db.session.commit()
-    page = client.get(f"/devices/residents/{resident.id}/loans").get_data(as_text=True)
-    assert f"Loan {loan.id}" in page
+    page = client.get(f"/residents/{resident.id}").get_data(as_text=True)
+    assert f"/devices/loans/{loan.id}" in page
+    assert f"Lent a laptop {loan.device.asset_tag}, due back" in page
+    assert f"/devices/lend/{resident.id}" in page
+    assert client.get(f"/devices/residents/{resident.id}/loans").status_code == 404
 
 
 def test_lend_search_finds_the_resident(client, staff, partner, resident):
