@@ -15,7 +15,10 @@ from devices import (  # noqa: E402,F401  (routes attach to bp)
     models,  # noqa: E402,F401  (the schema knows the tables)
     views,
 )
+from devices import region  # noqa: E402
 from devices.views.home import register_home  # noqa: E402
+from inclusion import demo_region  # noqa: E402
 
 register_home(bp)
 cli.register(bp)
+demo_region.register(bp, setup=region.setup, residents=region.residents, order=10)

@@ -5,3 +5,8 @@ from flask import Blueprint
 bp = Blueprint("vouchers", __name__)
 
 from vouchers import cli, models, views  # noqa: E402,F401  (routes attach to bp)
+
+from inclusion import demo_region  # noqa: E402
+from vouchers import region  # noqa: E402
+
+demo_region.register(bp, setup=region.setup, residents=region.residents, order=20)
