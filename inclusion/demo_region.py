@@ -76,6 +76,7 @@ class ResidentRow:
     sharing: bool
     staff_id: int
     employment_status: str | None
+    name: str = ""
     facts: list[tuple[str, int, date, str | None]] = field(default_factory=list)
 
 
@@ -119,6 +120,7 @@ class Region:
         self.shared: dict[str, Any] = {}
         self._next: dict[str, int] = {}
         self._staff: dict[int, int] = {}
+        self.total = 0
 
     def ids(self, table: str, n: int) -> range:
         """n fresh primary keys for `table`."""
@@ -365,7 +367,8 @@ def _residents(region: Region, count: int, first_index: int) -> list[ResidentRow
             "imd_decile": imd, "fact_key": key, "created_at": created, "updated_at": created,
         })
         row = ResidentRow(rid, partner.id, key, la, band, gender, ethnic, disability, imd, phone,
-                          wanted, registered_on, sms, sharing, partner.staff_id, employment)
+                          wanted, registered_on, sms, sharing, partner.staff_id, employment,
+                          name)
         out.append(row)
         for kind, wanted_kind in (("sms contact", sms), ("referral sharing", sharing)):
             if wanted_kind:
@@ -418,6 +421,7 @@ def generate(*, residents: int, seed: int, password_hash: str, today: date | Non
     engine = db.engine
     with engine.connect() as conn:
         region = Region(conn, seed=seed, today=today or date.today())
+        region.total = residents
         partners = max(30, min(400, residents // 2500))
         _make_partners(region, partners, password_hash)
         gens = generators()

@@ -9,3 +9,8 @@ from learners import (  # noqa: E402,F401  (routes and commands attach to bp)
     models,  # noqa: E402,F401  (the schema must know these tables)
     views,
 )
+
+from inclusion import demo_region  # noqa: E402
+from learners import region  # noqa: E402
+
+demo_region.register(bp, setup=region.setup, residents=region.residents, order=30)
