@@ -249,6 +249,10 @@ def _make_partners(region: Region, count: int, password_hash: str) -> None:
         plan.append(("local authority", f"{AUTH_NAMES[la]} Council Digital Team", [la]))
         plan.append(("library", f"{AUTH_NAMES[la]} Central Library", [la]))
         plan.append(("training provider", f"{AUTH_NAMES[la]} Adult Learning", [la]))
+    plan += [("charity", "Sandwell Age Well Charity", ["E08000028"]),
+             ("community group", "Tipton Community Hub", ["E08000028"]),
+             ("housing association", "Black Country Homes", ["E08000027", "E08000030"]),
+             ("college", "Birmingham and Solihull College", ["E08000025", "E08000029"])]
     names = {name for _, name, _ in plan}
     while len(plan) < count:
         kind = rng.choice(kinds)
@@ -316,6 +320,7 @@ def _residents(region: Region, count: int, first_index: int) -> list[ResidentRow
         _name,
         _postcode,
     )
+    from inclusion.residents.models import Classification, classify
 
     rng = region.rng
     today = region.today
@@ -375,7 +380,7 @@ def _residents(region: Region, count: int, first_index: int) -> list[ResidentRow
                 consent_rows.append({"resident_id": rid, "kind": kind, "wording_version": "2026.1",
                                      "recorded_at": created, "recorded_by_id": partner.staff_id})
         region.fact(row, "resident registered", partner.id, registered_on)
-        assessments.append((row, "registration", registered_on, _answers(rng, wanted)))
+        assessments.append((row, "registration", registered_on, _answers(rng, Classification(wanted))))
         region.fact(row, "assessment", partner.id, registered_on, f"first:{wanted}")
         if wanted != "engaged user" and rng.random() < 0.35:
             ladder = classes
@@ -383,15 +388,14 @@ def _residents(region: Region, count: int, first_index: int) -> list[ResidentRow
             moved = min(step + rng.choice([0, 1, 1, 1, 2]), 2)
             on = registered_on + timedelta(days=rng.randint(28, 70))
             if on <= today:
-                assessments.append((row, "after support", on, _answers(rng, ladder[moved])))
+                assessments.append((row, "after support", on, _answers(rng, Classification(ladder[moved]))))
                 region.fact(row, "assessment", partner.id, on, f"follow-up:{ladder[moved]}")
                 later = on + timedelta(days=90)
                 if later <= today and rng.random() < 0.5:
                     kept = ladder[max(moved - (1 if rng.random() < 0.15 else 0), step)]
-                    assessments.append((row, "3-month follow-up", later, _answers(rng, kept)))
+                    assessments.append((row, "3-month follow-up", later, _answers(rng, Classification(kept))))
                     region.fact(row, "assessment", partner.id, later, f"follow-up:{kept}")
                 row.classification = ladder[moved]
-    from inclusion.residents.models import classify
 
     assessment_ids = region.ids("assessment", len(assessments))
     for aid, (row, kind, on, answers) in zip(assessment_ids, assessments, strict=True):
