@@ -380,7 +380,8 @@ def _residents(region: Region, count: int, first_index: int) -> list[ResidentRow
                 consent_rows.append({"resident_id": rid, "kind": kind, "wording_version": "2026.1",
                                      "recorded_at": created, "recorded_by_id": partner.staff_id})
         region.fact(row, "resident registered", partner.id, registered_on)
-        assessments.append((row, "registration", registered_on, _answers(rng, Classification(wanted))))
+        assessments.append((row, "registration", registered_on,
+                            _answers(rng, Classification(wanted))))
         region.fact(row, "assessment", partner.id, registered_on, f"first:{wanted}")
         if wanted != "engaged user" and rng.random() < 0.35:
             ladder = classes
@@ -388,12 +389,14 @@ def _residents(region: Region, count: int, first_index: int) -> list[ResidentRow
             moved = min(step + rng.choice([0, 1, 1, 1, 2]), 2)
             on = registered_on + timedelta(days=rng.randint(28, 70))
             if on <= today:
-                assessments.append((row, "after support", on, _answers(rng, Classification(ladder[moved]))))
+                assessments.append((row, "after support", on,
+                                    _answers(rng, Classification(ladder[moved]))))
                 region.fact(row, "assessment", partner.id, on, f"follow-up:{ladder[moved]}")
                 later = on + timedelta(days=90)
                 if later <= today and rng.random() < 0.5:
                     kept = ladder[max(moved - (1 if rng.random() < 0.15 else 0), step)]
-                    assessments.append((row, "3-month follow-up", later, _answers(rng, Classification(kept))))
+                    assessments.append((row, "3-month follow-up", later,
+                                        _answers(rng, Classification(kept))))
                     region.fact(row, "assessment", partner.id, later, f"follow-up:{kept}")
                 row.classification = ladder[moved]
 

@@ -16,7 +16,8 @@ from typing import Any
 from inclusion.demo_region import Region, ResidentRow, at
 
 OFFERS = (
-    ("basic digital skills with a digital champion", "no qualification", "Digital champion drop-in"),
+    ("basic digital skills with a digital champion", "no qualification",
+     "Digital champion drop-in"),
     ("Essential Digital Skills qualification", "entry level", "Essential Digital Skills"),
     ("one-to-one help", "no qualification", "One-to-one help with your phone"),
     ("coding bootcamp", "level 3", "Web development bootcamp"),
@@ -66,7 +67,8 @@ def setup(region: Region) -> None:
     region.shared["learners.offers"] = [(oid, p.id, kind) for oid, (p, kind)
                                         in zip(ids, offers, strict=True)]
 
-    rounds = [(today.year - 1, today - timedelta(days=500)), (today.year, today - timedelta(days=140))]
+    rounds = [(today.year - 1, today - timedelta(days=500)),
+              (today.year, today - timedelta(days=140))]
     round_ids = region.ids("fund_round", len(rounds))
     region.insert("fund_round", [
         {"id": rid, "name": f"Digital Skills Retraining Fund {year}", "opens_on": opens,

@@ -90,7 +90,8 @@ def test_region_statuses_are_legal(app: Flask) -> None:
                 "'not completed', 'withdrawn') AND closed_at IS NULL") == 0
     assert _one("SELECT COUNT(*) FROM referral_event WHERE status = 'sent'") == _one(
         "SELECT COUNT(*) FROM referral")
-    statuses = {row[0] for row in db.session.execute(sa.text("SELECT DISTINCT status FROM referral"))}
+    statuses = {row[0] for row in db.session.execute(
+        sa.text("SELECT DISTINCT status FROM referral"))}
     assert {"sent", "declined", "completed", "not completed"} <= statuses
 
 

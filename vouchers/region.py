@@ -13,9 +13,11 @@ from typing import Any
 from inclusion.demo_region import Region, ResidentRow, at
 
 SCHEMES = (
-    ("National Databank SIM", "Good Things Foundation", "SIM with data", "20GB a month for 6 months", 20),
+    ("National Databank SIM", "Good Things Foundation", "SIM with data",
+     "20GB a month for 6 months", 20),
     ("Data top-up", "Vodafone", "data top-up code", "30GB of data", 40),
-    ("Social tariff referral", "BT", "social tariff referral", "A social tariff broadband offer", 25),
+    ("Social tariff referral", "BT", "social tariff referral",
+     "A social tariff broadband offer", 25),
     ("Coalition connectivity voucher", "West Midlands Coalition", "coalition voucher",
      "A month of home broadband", 15),
 )
@@ -95,7 +97,8 @@ def residents(region: Region, chunk: list[ResidentRow]) -> None:
                 region.fact(resident, "voucher expired unredeemed", resident.partner_id,
                             expires_on + timedelta(days=1), detail)
         codes.append({"id": code_id, "batch_id": batch_id, "scheme_id": scheme_id,
-                      "code": f"WM{region.seed:04d}{code_id:010d}", "partner_id": resident.partner_id,
+                      "code": f"WM{region.seed:04d}{code_id:010d}",
+                      "partner_id": resident.partner_id,
                       "status": code_status, "expires_on": None})
         vouchers.append(voucher)
     for _ in range(stock):
