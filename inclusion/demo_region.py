@@ -415,6 +415,13 @@ def _residents(region: Region, count: int, first_index: int) -> list[ResidentRow
     for cid, consent in zip(consent_ids, consent_rows, strict=True):
         consent["id"] = cid
     region.insert("resident", resident_rows)
+    audit_ids = region.ids("audit_entry", len(resident_rows))
+    region.insert("audit_entry", [{
+        "id": aid, "at": r["created_at"], "user_id": r["registered_by_id"],
+        "partner_id": r["partner_id"], "action": "resident registered",
+        "entity_type": "resident", "entity_id": r["id"],
+        "fields": ["name", "local_authority", "age_band"], "detail": None, "address": None,
+    } for aid, r in zip(audit_ids, resident_rows, strict=True)])
     region.insert("consent", consent_rows)
     region.insert("assessment", assessment_rows)
     return out

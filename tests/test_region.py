@@ -59,6 +59,9 @@ def test_region_facts_agree_with_the_records(app: Flask) -> None:
         "SELECT COUNT(*) FROM fund_enrolment WHERE completed_on IS NOT NULL")
     assert _facts("outcome at 3 months") == _one(
         "SELECT COUNT(*) FROM fund_enrolment WHERE outcome_3_months IS NOT NULL")
+    assert _one("SELECT COUNT(*) FROM sms_message WHERE related_type = 'voucher'") == _one(
+        "SELECT COUNT(*) FROM voucher")
+    assert _one("SELECT COUNT(*) FROM audit_entry WHERE action = 'resident registered'") == 300
     # No fact dated after the day the region was generated for.
     assert str(_one("SELECT MAX(occurred_on) FROM outcome_fact"))[:10] <= TODAY.isoformat()
 

@@ -111,3 +111,16 @@ def residents(region: Region, chunk: list[ResidentRow]) -> None:
                       "expires_on": today + timedelta(days=rng.randint(30, 365))})
     region.insert("voucher_code", codes)
     region.insert("voucher", vouchers)
+    phones = {r.id: r.phone for r in chosen}
+    message_ids = region.ids("sms_message", len(vouchers))
+    region.insert("sms_message", [{
+        "id": mid, "resident_id": v["resident_id"], "partner_id": v["partner_id"],
+        "purpose": "voucher issued", "language": "en", "to": phones[v["resident_id"]],
+        "body": "Your connectivity voucher code is on its way from your local partner.",
+        "status": "delivered" if v["delivered_at"] else "undelivered", "attempts": 1,
+        "next_attempt_at": v["issued_at"], "claimed_at": v["issued_at"], "provider": "twilio",
+        "provider_id": f"SM{region.seed:04d}{mid:012d}", "error_code": None,
+        "error_message": None, "related_type": "voucher", "related_id": v["id"],
+        "created_at": v["issued_at"], "sent_at": v["issued_at"],
+        "status_at": v["delivered_at"] or v["issued_at"],
+    } for mid, v in zip(message_ids, vouchers, strict=True)])
