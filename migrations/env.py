@@ -22,7 +22,13 @@ def run_migrations_online() -> None:
                 directives[:] = []
                 logger.info("No changes in schema detected.")
 
+    def include_name(name, type_, parent_names):  # noqa: ANN001 - Alembic's callback
+        # PostgreSQL-only trigram search indexes (0014_regional_scale) have no model
+        # counterpart; leave them out of comparisons so autogenerate never drops them.
+        return not (type_ == "index" and name is not None and name.startswith("ix_trgm_"))
+
     conf_args = dict(current_app.extensions["migrate"].configure_args)
+    conf_args.setdefault("include_name", include_name)
     conf_args.setdefault("process_revision_directives", skip_empty)
     conf_args.setdefault("compare_type", True)
     connectable = target_db.engine
