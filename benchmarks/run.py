@@ -100,7 +100,7 @@ def plan() -> list[tuple[str, str, str]]:
     busy = _busiest("SELECT partner_id, COUNT(*) FROM resident GROUP BY partner_id")
     sample = db.session.execute(sa.text(
         "SELECT id, name, phone, postcode FROM resident WHERE partner_id = :p AND phone IS NOT "
-        "NULL AND postcode IS NOT NULL ORDER BY id LIMIT 1 OFFSET 10"), {"p": busy}).one()
+        "NULL AND postcode IS NOT NULL ORDER BY id LIMIT 11"), {"p": busy}).all()[-1]
     staff = _staff_email(busy)
     family = sample.name.split()[-1]
     q = urllib.parse.quote
@@ -111,8 +111,8 @@ def plan() -> list[tuple[str, str, str]]:
                      "GROUP BY to_partner_id")
     grant = db.session.execute(sa.text(
         "SELECT g.id, g.partner_id FROM fund_grant g JOIN fund_cohort c ON c.grant_id = g.id "
-        "JOIN fund_enrolment e ON e.cohort_id = c.id GROUP BY g.id, g.partner_id "
-        "ORDER BY COUNT(*) DESC, g.id LIMIT 1")).one()
+        "LEFT JOIN fund_enrolment e ON e.cohort_id = c.id GROUP BY g.id, g.partner_id "
+        "ORDER BY COUNT(e.id) DESC, g.id LIMIT 1")).one()
     return [
         ("resident search: name", staff, f"/residents/?q={q(family)}"),
         ("resident search: phone", staff, f"/residents/?q={q(sample.phone)}"),
