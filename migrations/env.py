@@ -6,6 +6,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from inclusion.search_indexes import include_name
+
 config = context.config
 if config.config_file_name is not None:
     fileConfig(config.config_file_name, disable_existing_loggers=False)
@@ -22,12 +24,8 @@ def run_migrations_online() -> None:
                 directives[:] = []
                 logger.info("No changes in schema detected.")
 
-    def include_name(name, type_, parent_names):  # noqa: ANN001 - Alembic's callback
-        # PostgreSQL-only trigram search indexes (0014_regional_scale) have no model
-        # counterpart; leave them out of comparisons so autogenerate never drops them.
-        return not (type_ == "index" and name is not None and name.startswith("ix_trgm_"))
-
     conf_args = dict(current_app.extensions["migrate"].configure_args)
+    # PostgreSQL-only trigram indexes (0014_regional_scale) are not in the models.
     conf_args.setdefault("include_name", include_name)
     conf_args.setdefault("process_revision_directives", skip_empty)
     conf_args.setdefault("compare_type", True)
