@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from devices.models import (
     Agreement,
@@ -223,7 +224,9 @@ def convert_to_gift(*, loan: Loan, agreement_id: int | None, user_id: int | None
 
 
 def open_loans_query(partner_id: int):  # type: ignore[no-untyped-def]
+    # Lists show each loan's device and resident: load them with the loans, not one by one.
     return (select(Loan).where(Loan.partner_id == partner_id, Loan.status == LoanStatus.OPEN)
+            .options(selectinload(Loan.device), selectinload(Loan.resident))
             .order_by(Loan.due_on, Loan.id))
 
 
