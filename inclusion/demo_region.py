@@ -446,6 +446,9 @@ def generate(*, residents: int, seed: int, password_hash: str, today: date | Non
         done = 0
         while done < residents:
             size = min(CHUNK, residents - done)
+            # COPY goes straight to the driver: begin here so that commit() really commits.
+            if not conn.in_transaction():
+                conn.begin()
             chunk = _residents(region, size, done)
             for _, _, _, make in gens:
                 if make is not None:
