@@ -13,9 +13,9 @@ bp = Blueprint("devices", __name__)
 from devices import (  # noqa: E402,F401  (routes attach to bp)
     cli,
     models,  # noqa: E402,F401  (the schema knows the tables)
+    region,  # noqa: E402
     views,
 )
-from devices import region  # noqa: E402
 from devices.views.home import register_home  # noqa: E402
 from inclusion import demo_region  # noqa: E402
 

@@ -147,7 +147,8 @@ class Region:
             for row in part:
                 values = [row[k] for k in given]
                 for _, default in defaults:
-                    values.append(default.arg(None) if default.is_callable else default.arg)
+                    values.append(default.arg(None) if default.is_callable  # type: ignore[attr-defined]
+                                  else default.arg)  # type: ignore[attr-defined]
                 filled.append(values)
             if self.postgres:
                 self._copy(table_name, names, filled)
@@ -156,7 +157,7 @@ class Region:
                                                    for v in filled])
 
     def _copy(self, table_name: str, names: list[str], rows: Iterable[list[Any]]) -> None:
-        raw = self.conn.connection.driver_connection
+        raw: Any = self.conn.connection.driver_connection
         cols = ", ".join(f'"{n}"' for n in names)
         with raw.cursor() as cur, cur.copy(f'COPY "{table_name}" ({cols}) FROM STDIN') as copy:
             for values in rows:

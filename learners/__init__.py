@@ -4,13 +4,12 @@ from flask import Blueprint
 
 bp = Blueprint("learners", __name__)
 
+from inclusion import demo_region  # noqa: E402
 from learners import (  # noqa: E402,F401  (routes and commands attach to bp)
     cli,
     models,  # noqa: E402,F401  (the schema must know these tables)
+    region,  # noqa: E402
     views,
 )
-
-from inclusion import demo_region  # noqa: E402
-from learners import region  # noqa: E402
 
 demo_region.register(bp, setup=region.setup, residents=region.residents, order=30)

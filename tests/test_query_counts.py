@@ -6,8 +6,8 @@ as someone at the partner with the most rows for that page; the query counts mus
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 import os
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from typing import Any
