@@ -271,6 +271,7 @@ def machine() -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
+    global PASSWORD  # noqa: PLW0603 - one run, one password, used by every sign-in
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", help="default: SQLite in a temporary folder")
     parser.add_argument("--residents", type=int, default=2000)
@@ -278,6 +279,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--repeat", type=int, default=20, help="requests per page")
     parser.add_argument("--reuse", action="store_true",
                         help="time the region already in the database (no generation)")
+    parser.add_argument("--password",
+                        help="the generated accounts' password (with --reuse, the one given to "
+                             "`demo region`)")
     parser.add_argument("--gunicorn", action=argparse.BooleanOptionalAction, default=True,
                         help="measure throughput against gunicorn (2 workers)")
     parser.add_argument("--clients", type=int, default=4)
@@ -285,6 +289,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--results", type=Path, default=RESULTS,
                         help="folder for the JSON results")
     args = parser.parse_args(argv)
+    if args.password:
+        PASSWORD = args.password
     if args.residents < 20:
         parser.error("--residents must be at least 20")
     url = args.database_url or f"sqlite:///{Path(tempfile.mkdtemp()) / 'region.sqlite'}"
