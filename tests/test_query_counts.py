@@ -2,6 +2,7 @@
 
 Each page is requested on a small generated region and on one ten times the size, signed in
 as someone at the partner with the most rows for that page; the query counts must match.
+SHOW_QUERIES=/path,/other prints the statements of those pages (run with -s) to find the culprit.
 """
 
 from __future__ import annotations
