@@ -13,11 +13,14 @@ bp = Blueprint("devices", __name__)
 from devices import (  # noqa: E402,F401  (routes attach to bp)
     cli,
     models,  # noqa: E402,F401  (the schema knows the tables)
+    region,  # noqa: E402
     residents,
     views,
 )
 from devices.views.home import register_home  # noqa: E402
+from inclusion import demo_region  # noqa: E402
 
 register_home(bp)
 cli.register(bp)
 residents.register(bp)
+demo_region.register(bp, setup=region.setup, residents=region.residents, order=10)

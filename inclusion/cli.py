@@ -41,6 +41,39 @@ def create_admin(email: str, name: str, password: str) -> None:
     click.echo(f"Created system admin {user.email} (user {user.id}).")
 
 
+@demo_cli.command("region")
+@click.option("--residents", default=10_000, show_default=True, type=click.IntRange(1, 5_000_000),
+              help="How many residents to generate.")
+@click.option("--seed", "random_seed", default=2026, show_default=True, type=int)
+@click.option("--password", help="One password for every generated account (random if not given).")
+def demo_region(residents: int, random_seed: int, password: str | None) -> None:
+    """Fill an empty database with a large generated region, in bulk (for load and benchmarks)."""
+    import time
+
+    from inclusion.auth.models import User
+    from inclusion.auth.passwords import password_problem
+    from inclusion.demo_region import generate, new_password_hash, random_password
+
+    if not current_app.config.get("DEMO_ALLOWED"):
+        raise click.ClickException("Demo data is refused in a production configuration.")
+    if db.session.scalar(select(func.count()).select_from(User)):
+        raise click.ClickException("The database already has users; a region needs an empty one.")
+    db.session.rollback()
+    password = password or random_password()
+    problem = password_problem(password)
+    if problem:
+        raise click.ClickException(problem)
+    started = time.perf_counter()
+    with click.progressbar(length=residents, label="Generating residents") as bar:
+        counts = generate(residents=residents, seed=random_seed,
+                          password_hash=new_password_hash(password), progress=bar.update)
+    click.echo(f"Generated in {time.perf_counter() - started:.1f} s:")
+    for table, n in sorted(counts.items()):
+        click.echo(f"  {table:28} {n:>12,}")
+    click.echo(f"Accounts: admin@example.org, lead@example.org, adminN@ and staffN@example.org "
+               f"(N = partner number); password: {password}")
+
+
 @demo_cli.command("seed")
 @click.option("--password", help="One password for every demo account (random if not given).")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")

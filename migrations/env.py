@@ -6,6 +6,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from inclusion.search_indexes import include_name
+
 config = context.config
 if config.config_file_name is not None:
     fileConfig(config.config_file_name, disable_existing_loggers=False)
@@ -23,6 +25,8 @@ def run_migrations_online() -> None:
                 logger.info("No changes in schema detected.")
 
     conf_args = dict(current_app.extensions["migrate"].configure_args)
+    # PostgreSQL-only trigram indexes (0014_regional_scale) are not in the models.
+    conf_args.setdefault("include_name", include_name)
     conf_args.setdefault("process_revision_directives", skip_empty)
     conf_args.setdefault("compare_type", True)
     connectable = target_db.engine

@@ -18,6 +18,7 @@ from flask_migrate import downgrade, upgrade
 
 from inclusion import PROJECT_ROOT, create_app
 from inclusion.extensions import db
+from inclusion.search_indexes import include_name
 from tests.conftest import BACKENDS, _postgres_reachable, _postgres_url, _require
 
 MIGRATIONS = PROJECT_ROOT / "migrations"
@@ -44,7 +45,8 @@ def _current_revision(connection: sa.Connection) -> str | None:
 def _schema_differences(connection: sa.Connection) -> list[Any]:
     # The same comparison `flask db migrate` makes (env.py turns compare_type on).
     context = MigrationContext.configure(
-        connection, opts={"compare_type": True, "render_as_batch": True}
+        connection, opts={"compare_type": True, "render_as_batch": True,
+                          "include_name": include_name}
     )
     return list(compare_metadata(context, db.metadata))
 

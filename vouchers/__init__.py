@@ -4,4 +4,12 @@ from flask import Blueprint
 
 bp = Blueprint("vouchers", __name__)
 
-from vouchers import cli, models, views  # noqa: E402,F401  (routes attach to bp)
+from inclusion import demo_region  # noqa: E402
+from vouchers import (  # noqa: E402,F401  (routes attach to bp)
+    cli,
+    models,
+    region,  # noqa: E402
+    views,
+)
+
+demo_region.register(bp, setup=region.setup, residents=region.residents, order=20)

@@ -7,6 +7,7 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from inclusion import audit, sms
@@ -31,6 +32,8 @@ from vouchers.models import (
 )
 
 REVEAL_KEY = "vouchers.reveal"
+# Voucher lists show each voucher's resident and scheme: load them with the list.
+LIST_LOADS = (selectinload(Voucher.resident), selectinload(Voucher.scheme))
 
 
 def _panels(partner_id: int) -> list[Panel]:
@@ -69,8 +72,9 @@ def _commit_or_error(form: Any, exc: DomainError) -> int:
 @access(Rule.STAFF)
 def index() -> str:
     partner_id = current_partner_id()
-    recent = db.session.scalars(scoped(Voucher).order_by(Voucher.issued_at.desc(),
-                                                        Voucher.id.desc()).limit(20)).all()
+    recent = db.session.scalars(
+        scoped(Voucher).options(*LIST_LOADS, selectinload(Voucher.code))
+        .order_by(Voucher.issued_at.desc(), Voucher.id.desc()).limit(20)).all()
     return render_template("vouchers/index.html", stock=services.stock_for(partner_id),
                            recent=recent)
 
@@ -229,7 +233,7 @@ def follow_up(voucher_id: int) -> Any:
 @access(Rule.STAFF)
 def follow_ups() -> str:
     due = db.session.scalars(services.follow_ups_due(current_partner_id())
-                             .order_by(Voucher.issued_at).limit(200)).all()
+                             .options(*LIST_LOADS).order_by(Voucher.issued_at).limit(200)).all()
     return render_template("vouchers/follow_ups.html", vouchers=due)
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from devices.models import (
     Agreement,
@@ -34,6 +35,7 @@ __all__ = [
     "loans_for_device",
     "loans_for_resident",
     "new_agreement_version",
+    "count_overdue",
     "open_loans_query",
     "overdue_loans",
     "record_return",
@@ -226,15 +228,26 @@ def convert_to_gift(*, loan: Loan, agreement_id: int | None, user_id: int | None
 
 
 def open_loans_query(partner_id: int):  # type: ignore[no-untyped-def]
+    # Lists show each loan's device and resident: load them with the loans, not one by one.
     return (select(Loan).where(Loan.partner_id == partner_id, Loan.status == LoanStatus.OPEN)
+            .options(selectinload(Loan.device), selectinload(Loan.resident))
             .order_by(Loan.due_on, Loan.id))
 
 
-def overdue_loans(*, partner_id: int, today: date) -> list[Loan]:
-    """Open loans past their due date, the longest overdue first."""
-    return list(db.session.scalars(
-        open_loans_query(partner_id).where(Loan.due_on < today)
-    ))
+def overdue_loans(*, partner_id: int, today: date, limit: int | None = None) -> list[Loan]:
+    """Open loans past their due date, the longest overdue first (at most `limit`)."""
+    query = open_loans_query(partner_id).where(Loan.due_on < today)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(db.session.scalars(query))
+
+
+def count_overdue(*, partner_id: int, today: date) -> int:
+    """How many open loans are past their due date."""
+    return db.session.scalar(
+        select(func.count()).select_from(Loan).where(
+            Loan.partner_id == partner_id, Loan.status == LoanStatus.OPEN, Loan.due_on < today)
+    ) or 0
 
 
 def loans_for_device(device: Device) -> list[Loan]:

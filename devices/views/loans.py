@@ -124,12 +124,18 @@ def loans() -> str:
                            more=len(rows) > PAGE_SIZE, today=date.today())
 
 
+# A list longer than this is work for weeks: show the longest overdue first, and say how many.
+OVERDUE_SHOWN = 200
+
+
 @bp.route("/loans/overdue")
 @access(Rule.STAFF)
 def overdue() -> str:
     today = date.today()
-    return render_template("devices/overdue.html", today=today,
-                           loans=services.overdue_loans(partner_id=g.partner.id, today=today))
+    return render_template(
+        "devices/overdue.html", today=today, shown=OVERDUE_SHOWN,
+        loans=services.overdue_loans(partner_id=g.partner.id, today=today, limit=OVERDUE_SHOWN),
+        total=services.count_overdue(partner_id=g.partner.id, today=today))
 
 
 @bp.route("/loans/<int:loan_id>")

@@ -1,0 +1,319 @@
+"""Page latency and throughput against a generated region (`make bench` runs this).
+
+    # SQLite, a small region in a temporary folder (the default):
+    /work/venv/bin/python benchmarks/run.py
+    # PostgreSQL, 100,000 residents (the database's public schema is dropped and rebuilt):
+    /work/venv/bin/python benchmarks/run.py --database-url postgresql://postgres@127.0.0.1:5432/DB \
+        --residents 100000
+    # Re-time a region generated before (skips generation):  --reuse
+    # Throughput against gunicorn with 2 workers (skipped with --no-gunicorn)
+
+Each page is requested --repeat times in-process (Flask test client, full request: sign-in
+session, access rules, queries, template) signed in as the role that uses it, at the partner
+with the most rows for that page; the median and 95th percentile are printed and written with
+the machine's details to benchmarks/results/run-<time>.json.
+
+Throughput: gunicorn serves the app with 2 sync workers; --clients threads request the
+resident search page for --seconds, then a bare endpoint (no database, no template) on the
+same server; the ratio says how much of the server's capacity the page itself costs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import sqlalchemy as sa  # noqa: E402
+
+from inclusion import create_app  # noqa: E402
+from inclusion.extensions import db  # noqa: E402
+
+PASSWORD = "benchmark-password-2026"  # noqa: S105 - generated accounts, throwaway database
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def _config(url: str) -> dict[str, Any]:
+    return {"ENV_NAME": "test", "SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False,
+            "WTF_CSRF_ENABLED": False, "SECRET_KEY": "benchmark-only"}
+
+
+def prepare(url: str, residents: int, seed: int, reuse: bool) -> dict[str, Any]:
+    """Empty and migrate the database, then generate the region; returns what was made."""
+    from flask_migrate import upgrade
+
+    from inclusion.demo_region import generate, new_password_hash
+
+    app = create_app(_config(url))
+    with app.app_context():
+        if reuse:
+            found = db.session.scalar(sa.text("SELECT COUNT(*) FROM resident"))
+            db.session.remove()
+            db.engine.dispose()
+            return {"reused": True, "resident": found}
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+                conn.execute(sa.text("CREATE SCHEMA public"))
+        upgrade()
+        started = time.perf_counter()
+        counts = generate(residents=residents, seed=seed,
+                          password_hash=new_password_hash(PASSWORD))
+        elapsed = time.perf_counter() - started
+        db.session.remove()
+        db.engine.dispose()
+    print(f"generated {residents:,} residents ({sum(counts.values()):,} rows) "
+          f"in {elapsed:.1f} s", flush=True)
+    return {"generate_seconds": round(elapsed, 1), **counts}
+
+
+def _busiest(sql: str) -> int:
+    rows = [r for r in db.session.execute(sa.text(sql)).all() if r[0] is not None]
+    return max(rows, key=lambda r: (r[1], -r[0]))[0]
+
+
+def _staff_email(partner_id: int, role: str = "staff") -> str:
+    first = db.session.scalar(sa.text("SELECT MIN(id) FROM partner"))
+    prefix = "staff" if role == "staff" else "admin"
+    return f"{prefix}{partner_id - first + 1}@example.org"
+
+
+def plan() -> list[tuple[str, str, str]]:
+    """(label, email to sign in as, path) for every timed page."""
+    busy = _busiest("SELECT partner_id, COUNT(*) FROM resident GROUP BY partner_id")
+    sample = db.session.execute(sa.text(
+        "SELECT id, name, phone, postcode FROM resident WHERE partner_id = :p AND phone IS NOT "
+        "NULL AND postcode IS NOT NULL ORDER BY id LIMIT 11"), {"p": busy}).all()[-1]
+    staff = _staff_email(busy)
+    family = sample.name.split()[-1]
+    q = urllib.parse.quote
+    stock = _busiest("SELECT partner_id, COUNT(*) FROM device GROUP BY partner_id")
+    overdue = _busiest("SELECT partner_id, COUNT(*) FROM loan WHERE status = 'open' "
+                       "GROUP BY partner_id")
+    inbox = _busiest("SELECT to_partner_id, COUNT(*) FROM referral WHERE status = 'sent' "
+                     "GROUP BY to_partner_id")
+    grant = db.session.execute(sa.text(
+        "SELECT g.id, g.partner_id FROM fund_grant g JOIN fund_cohort c ON c.grant_id = g.id "
+        "LEFT JOIN fund_enrolment e ON e.cohort_id = c.id GROUP BY g.id, g.partner_id "
+        "ORDER BY COUNT(e.id) DESC, g.id LIMIT 1")).one()
+    return [
+        ("resident search: name", staff, f"/residents/?q={q(family)}"),
+        ("resident search: phone", staff, f"/residents/?q={q(sample.phone)}"),
+        ("resident search: postcode", staff, f"/residents/?q={q(sample.postcode)}"),
+        ("resident page", staff, f"/residents/{sample.id}"),
+        ("device stock", _staff_email(stock), "/devices/stock"),
+        ("overdue loans", _staff_email(overdue), "/devices/loans/overdue"),
+        ("voucher issue page", staff, f"/vouchers/issue/{sample.id}"),
+        ("referral inbox", _staff_email(inbox), "/learners/referrals"),
+        ("offer directory", staff, "/learners/offers"),
+        ("grant page", _staff_email(grant.partner_id), f"/learners/fund/grants/{grant.id}"),
+        ("outcomes dashboard", "lead@example.org", "/outcomes/"),
+    ]
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, int(round(share * len(ordered))) - 1))]
+
+
+def time_pages(url: str, repeat: int) -> tuple[list[dict[str, Any]], list[tuple[str, str, str]]]:
+    app = create_app(_config(url))
+    rows = []
+    with app.app_context():
+        pages = plan()
+        db.session.remove()
+    # Requests run outside any app context: one held open would carry `g` between requests.
+    for label, email, path in pages:
+        client = app.test_client()
+        signed = client.post("/sign-in", data={"email": email, "password": PASSWORD})
+        assert signed.status_code == 302, (label, email, signed.status_code)
+        first = client.get(path)
+        if first.status_code != 200:
+            raise SystemExit(f"{label}: {path} answered {first.status_code}")
+        timings = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            response = client.get(path)
+            response.get_data()
+            timings.append(1000 * (time.perf_counter() - t0))
+        rows.append({"page": label, "path": path.split("?")[0],
+                     "median_ms": round(statistics.median(timings), 1),
+                     "p95_ms": round(_percentile(timings, 0.95), 1), "requests": repeat})
+        print(f"  {label:28} {rows[-1]['median_ms']:8.1f} ms median "
+              f"{rows[-1]['p95_ms']:8.1f} ms p95", flush=True)
+    with app.app_context():
+        db.engine.dispose()
+    return rows, pages
+
+
+# -- throughput against gunicorn ------------------------------------------------------------
+
+WSGI = '''
+import os
+from inclusion import create_app
+from inclusion.access import Rule, access
+
+app = create_app({"ENV_NAME": "test", "SQLALCHEMY_DATABASE_URI": os.environ["BENCH_URL"],
+                  "RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": False,
+                  "SECRET_KEY": "benchmark-only"})
+
+
+@app.route("/bench-bare")
+@access(Rule.PUBLIC)
+def bare():
+    return "ok"
+'''
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _sign_in(port: int, email: str) -> str:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    body = urllib.parse.urlencode({"email": email, "password": PASSWORD})
+    conn.request("POST", "/sign-in", body=body,
+                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+    response = conn.getresponse()
+    response.read()
+    cookie = response.getheader("Set-Cookie") or ""
+    conn.close()
+    if response.status != 302 or not cookie:
+        raise SystemExit(f"signing in to gunicorn failed ({response.status})")
+    return cookie.split(";", 1)[0]
+
+
+def _hammer(port: int, path: str, cookie: str, clients: int, seconds: float) -> dict[str, Any]:
+    done: list[int] = []
+    errors: list[int] = []
+    stop = time.perf_counter() + seconds
+
+    def client() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        n = bad = 0
+        while time.perf_counter() < stop:
+            conn.request("GET", path, headers={"Cookie": cookie} if cookie else {})
+            response = conn.getresponse()
+            response.read()
+            n += 1
+            bad += response.status != 200
+        conn.close()
+        done.append(n)
+        errors.append(bad)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    return {"path": path.split("?")[0], "requests": sum(done), "errors": sum(errors),
+            "per_second": round(sum(done) / elapsed, 1)}
+
+
+def throughput(url: str, page: tuple[str, str, str], clients: int, seconds: float
+               ) -> dict[str, Any]:
+    folder = Path(tempfile.mkdtemp())
+    (folder / "bench_wsgi.py").write_text(WSGI)
+    port = _free_port()
+    env = {**os.environ, "BENCH_URL": url, "PYTHONPATH": f"{folder}:{ROOT}"}
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    server = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
+        [str(gunicorn), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+         "bench_wsgi:app"], cwd=ROOT, env=env)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        label, email, path = page
+        cookie = _sign_in(port, email)
+        _hammer(port, path, cookie, 1, 1.0)  # warm both workers' caches
+        page_result = _hammer(port, path, cookie, clients, seconds)
+        bare = _hammer(port, "/bench-bare", "", clients, seconds)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    ratio = page_result["per_second"] / bare["per_second"] if bare["per_second"] else 0.0
+    result = {"workers": 2, "clients": clients, "seconds": seconds, "page": label,
+              "page_result": page_result, "bare_result": bare, "ratio": round(ratio, 3)}
+    print(f"  gunicorn 2 workers, {clients} clients: {label} {page_result['per_second']}/s, "
+          f"bare endpoint {bare['per_second']}/s, ratio {ratio:.2f}", flush=True)
+    return result
+
+
+def machine() -> dict[str, Any]:
+    load = os.getloadavg()
+    return {"cpus": os.cpu_count(), "load_average": [round(x, 2) for x in load],
+            "python": platform.python_version(), "platform": platform.platform()}
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    global PASSWORD  # noqa: PLW0603 - one run, one password, used by every sign-in
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", help="default: SQLite in a temporary folder")
+    parser.add_argument("--residents", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--repeat", type=int, default=20, help="requests per page")
+    parser.add_argument("--reuse", action="store_true",
+                        help="time the region already in the database (no generation)")
+    parser.add_argument("--password",
+                        help="the generated accounts' password (with --reuse, the one given to "
+                             "`demo region`)")
+    parser.add_argument("--gunicorn", action=argparse.BooleanOptionalAction, default=True,
+                        help="measure throughput against gunicorn (2 workers)")
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--results", type=Path, default=RESULTS,
+                        help="folder for the JSON results")
+    args = parser.parse_args(argv)
+    if args.password:
+        PASSWORD = args.password
+    if args.residents < 20:
+        parser.error("--residents must be at least 20")
+    url = args.database_url or f"sqlite:///{Path(tempfile.mkdtemp()) / 'region.sqlite'}"
+    backend = "postgresql" if url.startswith("postgresql") else "sqlite"
+    print(f"region of {args.residents:,} residents on {backend}; machine {machine()}",
+          flush=True)
+    made = prepare(url, args.residents, args.seed, args.reuse)
+    print(f"pages ({args.repeat} requests each):", flush=True)
+    pages, planned = time_pages(url, args.repeat)
+    result: dict[str, Any] = {
+        "at": datetime.now(UTC).isoformat(timespec="seconds"), "backend": backend,
+        "residents": args.residents, "seed": args.seed, "machine": machine(),
+        "generated": made, "pages": pages,
+    }
+    if args.gunicorn:
+        result["throughput"] = throughput(url, planned[0], args.clients, args.seconds)
+    args.results.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = args.results / f"run-{backend}-{args.residents}-{stamp}.json"
+    target.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    print(f"written {target.relative_to(ROOT) if target.is_relative_to(ROOT) else target}")
+    return result
+
+
+if __name__ == "__main__":
+    main()
