@@ -70,6 +70,19 @@ class BaseConfig:
     # In-memory rate limits by default; Redis (or another store) when RATELIMIT_STORAGE_URI is set.
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # Limits per client address (Flask-Limiter syntax); see inclusion.security.rate_limited.
+    RATE_LIMIT_SIGN_IN = "30 per minute"
+    RATE_LIMIT_TWO_FACTOR = "10 per minute"
+    RATE_LIMIT_PASSWORD_RESET = "5 per minute;30 per hour"
+    RATE_LIMIT_SMS_RESEND = "5 per minute"
+    RATE_LIMIT_WEBHOOK = "600 per minute"
+    # Server-side sessions end after this long idle, and this long after signing in at most.
+    SESSION_IDLE_MINUTES = 30
+    SESSION_MAX_HOURS = 12
+    # Two-factor sign-in: these roles must enrol before reaching any page.
+    MFA_ENFORCED = True
+    MFA_REQUIRED_ROLES = ("partner_admin", "lead", "admin")
+    PASSWORD_RESET_HOURS = 24
 
 
 class DevelopmentConfig(BaseConfig):
@@ -88,6 +101,10 @@ class TestConfig(BaseConfig):
     RATELIMIT_ENABLED = False
     # A cheap argon2 cost keeps hundreds of sign-ins quick; real configs use the library default.
     ARGON2_PARAMS = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
+    # Most tests sign in partner admins, leads and admins with a password alone; the two-factor
+    # tests (tests/test_auth_two_factor.py) build an app with MFA_ENFORCED=True to prove it.
+    # A user who HAS enrolled is always asked for the second step, whatever this says.
+    MFA_ENFORCED = False
     # Forms in tests post without tokens; tests/test_security.py turns CSRF back on to prove it.
     WTF_CSRF_ENABLED = False
 
@@ -95,6 +112,11 @@ class TestConfig(BaseConfig):
 class ProductionConfig(BaseConfig):
     ENV_NAME = "production"
     SESSION_COOKIE_SECURE = True
+    # __Host- cookies must be Secure, path /, and have no Domain: the browser refuses them
+    # otherwise, so a sibling subdomain cannot plant or overwrite the session cookie.
+    SESSION_COOKIE_NAME = "__Host-session"
+    SESSION_COOKIE_PATH = "/"
+    SESSION_COOKIE_DOMAIN = None
     REMEMBER_COOKIE_SECURE = True
     HSTS = True
     DEMO_ALLOWED = False
@@ -144,6 +166,10 @@ def load_config(app: Flask, config: dict[str, Any] | str | None) -> None:
     app.config["ACCEPT_DRAMA_NUMBERS"] = _env_bool(
         "ACCEPT_DRAMA_NUMBERS", app.config["ACCEPT_DRAMA_NUMBERS"]
     )
+    app.config["SESSION_IDLE_MINUTES"] = _env_int(
+        "SESSION_IDLE_MINUTES", app.config["SESSION_IDLE_MINUTES"]
+    )
+    app.config["SESSION_MAX_HOURS"] = _env_int("SESSION_MAX_HOURS", app.config["SESSION_MAX_HOURS"])
     if env.get("RATELIMIT_STORAGE_URI"):
         app.config["RATELIMIT_STORAGE_URI"] = env["RATELIMIT_STORAGE_URI"]
 

@@ -43,6 +43,10 @@ OUTSIDE_MATRIX: dict[str, str] = {
         "public by design: the unguessable single-use token is the credential "
         "(tests/partners/test_invitations.py)"
     ),
+    "auth.reset_password": (
+        "public by design: the unguessable single-use token is the credential "
+        "(tests/test_auth_passwords.py)"
+    ),
 }
 
 
