@@ -216,3 +216,37 @@ def test_the_secret_does_not_decrypt_under_another_secret_key(mfa_app: Flask) ->
     stored = mfa.encrypt_secret("JBSWY3DPEHPK3PXP")
     mfa_app.config["SECRET_KEY"] = "a different key"
     assert mfa.decrypt_secret(stored) is None
+
+
+def test_an_admin_turns_off_a_lost_second_factor_and_the_user_sets_it_up_again(
+    mfa_app: Flask, mfa_client: FlaskClient
+) -> None:
+    user, secret = enrolled("partner_admin")
+    theirs = mfa_app.test_client()
+    password_step(theirs, user)
+    theirs.post("/two-factor", data={"code": code_at(secret)})
+    assert theirs.get("/").status_code == 200
+
+    admin, admin_secret = enrolled("admin")
+    password_step(mfa_client, admin)
+    mfa_client.post("/two-factor", data={"code": code_at(admin_secret)})
+    response = mfa_client.post(f"/partners/users/{user.id}/two-factor/off")
+    assert response.status_code == 302
+    db.session.expire_all()
+    user = db.session.get(User, user.id)
+    assert not user.has_two_factor and user.totp_secret is None
+    assert mfa.recovery_codes_left(user) == 0
+    assert theirs.get("/").status_code == 302  # signed out everywhere
+    assert password_step(theirs, user).headers["Location"].endswith("/two-factor/set-up")
+
+
+def test_only_a_system_admin_can_turn_off_someones_second_factor(
+    mfa_app: Flask, mfa_client: FlaskClient
+) -> None:
+    user, _ = enrolled("staff")
+    partner_admin, pa_secret = enrolled("partner_admin")
+    password_step(mfa_client, partner_admin)
+    mfa_client.post("/two-factor", data={"code": code_at(pa_secret)})
+    assert mfa_client.post(f"/partners/users/{user.id}/two-factor/off").status_code == 403
+    db.session.expire_all()
+    assert db.session.get(User, user.id).has_two_factor

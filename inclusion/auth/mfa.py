@@ -205,3 +205,17 @@ def recovery_codes_left(user: User) -> int:
 def looks_like_recovery_code(code: str) -> bool:
     cleaned = code.strip().replace("-", "").replace(" ", "")
     return len(cleaned) == 10
+
+
+def turn_off(*, user: User) -> None:
+    """Remove a user's two-factor sign-in (lost phone and recovery codes), ending their
+    sessions; a role that needs it must set it up again at the next sign-in."""
+    from inclusion import audit
+    from inclusion.auth import sessions
+
+    user.totp_secret = None
+    user.totp_enabled_at = None
+    user.totp_last_step = None
+    db.session.execute(db.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    sessions.end_all_sessions(user.id)
+    audit.record("two-factor turned off", entity_type="user", entity_id=user.id)

@@ -113,7 +113,7 @@ def enrol() -> str | Response:
         return redirect(url_for("auth.account"))
     form = EnrolForm()
     secret = mfa.pending_secret(user)
-    if request.method == "GET" or secret is None:
+    if secret is None:
         secret = mfa.begin_enrolment(user=user)
         db.session.commit()
     elif form.validate_on_submit():
