@@ -73,7 +73,7 @@ class BaseConfig:
     # Limits per client address (Flask-Limiter syntax); see inclusion.security.rate_limited.
     RATE_LIMIT_SIGN_IN = "30 per minute"
     RATE_LIMIT_TWO_FACTOR = "10 per minute"
-    RATE_LIMIT_PASSWORD_RESET = "5 per minute;30 per hour"
+    RATE_LIMIT_PASSWORD_RESET = "5 per minute;30 per hour"  # noqa: S105 - a limit, not a secret
     RATE_LIMIT_SMS_RESEND = "5 per minute"
     RATE_LIMIT_WEBHOOK = "600 per minute"
     # Server-side sessions end after this long idle, and this long after signing in at most.

@@ -117,7 +117,9 @@ def provisioning_uri(user: User, secret: str) -> str:
 
 def qr_svg(uri: str) -> str:
     """The QR code as inline SVG markup (no image fetched from anywhere)."""
-    return segno.make(uri, error="m").svg_inline(scale=5, title="QR code for your authenticator app")
+    return str(
+        segno.make(uri, error="m").svg_inline(scale=5, title="QR code for your authenticator app")
+    )
 
 
 def _matching_step(secret: str, code: str) -> int | None:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
-
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import Flask, current_app, g, request, session
 from flask_login import login_user, logout_user
