@@ -44,6 +44,10 @@ class BaseConfig:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+    # Form fields that are not files are held in memory: keep each small (Flask's defaults,
+    # written out). Over any of these limits the user gets the 413 page.
+    MAX_FORM_MEMORY_SIZE = 500_000
+    MAX_FORM_PARTS = 1_000
     BABEL_DEFAULT_LOCALE = "en"
     SERVICE_NAME = "Get Online West Midlands"
     # Disclosure control for published counts (see inclusion.outcomes).

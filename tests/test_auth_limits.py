@@ -153,3 +153,18 @@ def test_a_request_over_the_size_limit_gets_a_clear_413_page(app: Flask) -> None
     assert response.status_code == 413
     page = response.get_data(as_text=True)
     assert "The file is too large" in page and "10 MB" in page and "Nothing was saved" in page
+
+
+def test_an_oversized_text_field_gets_the_413_page_too(app: Flask) -> None:
+    """Under MAX_CONTENT_LENGTH, but one non-file field bigger than MAX_FORM_MEMORY_SIZE."""
+    boundary = "b0undary"
+    body = (
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"email\"\r\n\r\n"
+        + "x" * 600_000
+        + f"\r\n--{boundary}--\r\n"
+    ).encode()
+    response = app.test_client().post(
+        "/sign-in", data=body, content_type=f"multipart/form-data; boundary={boundary}"
+    )
+    assert response.status_code == 413
+    assert "The file is too large" in response.get_data(as_text=True)
