@@ -88,6 +88,24 @@ def _load_acting_partner() -> None:
     g.partner = chosen
 
 
+def _two_factor_redirect(endpoint: str) -> Response | None:
+    """A signed-in user who owes the second step (or must enrol first) reaches nothing else."""
+    if g.get("session_expired") and not current_user.is_authenticated:
+        from flask import flash
+
+        flash("You were signed out because your session ended. Sign in again.", "info")
+    if not current_user.is_authenticated:
+        return None
+    from inclusion.auth import mfa
+
+    if endpoint in mfa.ALLOWED_BEFORE_MFA or not mfa.second_step_owed(current_user):
+        return None
+    target = "auth.two_factor" if current_user.has_two_factor else "auth.enrol"
+    if request.method == "GET":
+        return redirect(url_for(target))
+    abort(403)
+
+
 def enforce_access() -> Response | None:
     endpoint = request.endpoint
     if endpoint is None:
@@ -99,6 +117,9 @@ def enforce_access() -> Response | None:
         current_app.logger.error("route %s declares no access rule; refusing", endpoint)
         abort(404)
     _load_acting_partner()
+    owed = _two_factor_redirect(endpoint)
+    if owed is not None:
+        return owed
     if any(_satisfies(rule) for rule in rules):
         return None
     if not current_user.is_authenticated:

@@ -44,6 +44,10 @@ class BaseConfig:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+    # Form fields that are not files are held in memory: keep each small (Flask's defaults,
+    # written out). Over any of these limits the user gets the 413 page.
+    MAX_FORM_MEMORY_SIZE = 500_000
+    MAX_FORM_PARTS = 1_000
     BABEL_DEFAULT_LOCALE = "en"
     SERVICE_NAME = "Get Online West Midlands"
     # Disclosure control for published counts (see inclusion.outcomes).
@@ -94,6 +98,19 @@ class BaseConfig:
     SMS_WORKER_THREADS = 4
     SMS_WORKER_IDLE_SECONDS = 2.0
     SMS_WEBHOOK_RATE_LIMIT = "600/minute"
+    # Limits per client address (Flask-Limiter syntax); see inclusion.security.rate_limited.
+    RATE_LIMIT_SIGN_IN = "30 per minute"
+    RATE_LIMIT_TWO_FACTOR = "10 per minute"
+    RATE_LIMIT_PASSWORD_RESET = "5 per minute;30 per hour"  # noqa: S105 - a limit, not a secret
+    RATE_LIMIT_SMS_RESEND = "5 per minute"
+    RATE_LIMIT_WEBHOOK = "600 per minute"
+    # Server-side sessions end after this long idle, and this long after signing in at most.
+    SESSION_IDLE_MINUTES = 30
+    SESSION_MAX_HOURS = 12
+    # Two-factor sign-in: these roles must enrol before reaching any page.
+    MFA_ENFORCED = True
+    MFA_REQUIRED_ROLES = ("partner_admin", "lead", "admin")
+    PASSWORD_RESET_HOURS = 24
 
 
 class DevelopmentConfig(BaseConfig):
@@ -112,6 +129,10 @@ class TestConfig(BaseConfig):
     RATELIMIT_ENABLED = False
     # A cheap argon2 cost keeps hundreds of sign-ins quick; real configs use the library default.
     ARGON2_PARAMS = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
+    # Most tests sign in partner admins, leads and admins with a password alone; the two-factor
+    # tests (tests/test_auth_two_factor.py) build an app with MFA_ENFORCED=True to prove it.
+    # A user who HAS enrolled is always asked for the second step, whatever this says.
+    MFA_ENFORCED = False
     # Forms in tests post without tokens; tests/test_security.py turns CSRF back on to prove it.
     WTF_CSRF_ENABLED = False
 
@@ -119,6 +140,11 @@ class TestConfig(BaseConfig):
 class ProductionConfig(BaseConfig):
     ENV_NAME = "production"
     SESSION_COOKIE_SECURE = True
+    # __Host- cookies must be Secure, path /, and have no Domain: the browser refuses them
+    # otherwise, so a sibling subdomain cannot plant or overwrite the session cookie.
+    SESSION_COOKIE_NAME = "__Host-session"
+    SESSION_COOKIE_PATH = "/"
+    SESSION_COOKIE_DOMAIN = None
     REMEMBER_COOKIE_SECURE = True
     HSTS = True
     DEMO_ALLOWED = False
@@ -183,6 +209,10 @@ def load_config(app: Flask, config: dict[str, Any] | str | None) -> None:
     for key in ("SMS_MAX_ATTEMPTS", "SMS_BACKOFF_SECONDS", "SMS_LEASE_SECONDS",
                 "SMS_UNKNOWN_AFTER_HOURS", "SMS_BATCH_SIZE", "SMS_WORKER_THREADS"):
         app.config[key] = _env_int(key, app.config[key])
+    app.config["SESSION_IDLE_MINUTES"] = _env_int(
+        "SESSION_IDLE_MINUTES", app.config["SESSION_IDLE_MINUTES"]
+    )
+    app.config["SESSION_MAX_HOURS"] = _env_int("SESSION_MAX_HOURS", app.config["SESSION_MAX_HOURS"])
     if env.get("RATELIMIT_STORAGE_URI"):
         app.config["RATELIMIT_STORAGE_URI"] = env["RATELIMIT_STORAGE_URI"]
 

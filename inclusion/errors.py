@@ -14,7 +14,10 @@ MESSAGES = {
     405: ("That action is not available here", "Go back and try again."),
     409: ("That record has changed", "Someone else changed it first. Reload and try again."),
     413: ("The file is too large", "Upload a smaller file (the limit is shown on the page)."),
-    429: ("Too many attempts", "Wait a few minutes, then try again."),
+    429: (
+        "Too many attempts",
+        "You have tried this too many times in a short while. Wait a minute, then try again.",
+    ),
     500: ("Sorry, there is a problem with the service", "Try again later."),
 }
 
@@ -22,6 +25,19 @@ MESSAGES = {
 def _page(status: int, detail: str | None = None) -> tuple[str, int]:
     title, text = MESSAGES.get(status, MESSAGES[400])
     return render_template("errors/error.html", title=title, text=detail or text), status
+
+
+def _too_large_text() -> str:
+    from flask import current_app
+
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if not limit:
+        return MESSAGES[413][1]
+    size = f"{limit / (1024 * 1024):g} MB" if limit >= 1024 * 1024 else f"{limit // 1024} KB"
+    return (
+        f"The most you can send at once is {size}. Nothing was saved. Go back and choose a "
+        "smaller file, or split a spreadsheet into parts and upload them one at a time."
+    )
 
 
 def init_app(app: Flask) -> None:
@@ -37,6 +53,8 @@ def init_app(app: Flask) -> None:
             return error
         if request.path == "/healthz":
             return error
+        if error.code == 413:
+            return _page(413, _too_large_text())
         return _page(error.code, error.description if error.code == 409 else None)
 
     if app.testing:

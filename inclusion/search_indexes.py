@@ -1,4 +1,4 @@
-"""PostgreSQL-only search indexes that the models do not declare (see 0014_regional_scale).
+"""PostgreSQL-only search indexes that the models do not declare (see 0010_regional_scale).
 
 Trigram (pg_trgm GIN) indexes serve resident search by any part of a name or the end of a
 phone number. They exist only on PostgreSQL with pg_trgm, so they are created by the

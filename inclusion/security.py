@@ -3,11 +3,37 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, g
+from flask import Flask, current_app, g
 from flask_login import current_user
 from werkzeug.wrappers import Response
+
+
+def rate_limited(config_key: str, *, methods: tuple[str, ...] = ("POST",)) -> Callable[..., Any]:
+    """Limit a view per client address with the shared limiter, the limit read from config.
+
+    Use it under @access, e.g. for the SMS resend and webhook views:
+
+        @bp.route("/<int:id>/resend", methods=["POST"])
+        @access(Rule.STAFF)
+        @rate_limited("RATE_LIMIT_SMS_RESEND")
+        def resend(id): ...
+
+        @rate_limited("RATE_LIMIT_WEBHOOK")   # for WEBHOOK views
+
+    Over the limit the user gets the 429 "Too many attempts" page. Counts live in memory by
+    default, or in Redis when RATELIMIT_STORAGE_URI is set; RATELIMIT_ENABLED=False turns
+    every limit off (the test config does).
+    """
+    from inclusion.extensions import limiter
+
+    return limiter.limit(
+        lambda: str(current_app.config[config_key]),
+        methods=list(methods),
+        error_message="Too many attempts",
+    )
 
 
 def csp_nonce() -> str:

@@ -25,7 +25,7 @@ def run_migrations_online() -> None:
                 logger.info("No changes in schema detected.")
 
     conf_args = dict(current_app.extensions["migrate"].configure_args)
-    # PostgreSQL-only trigram indexes (0014_regional_scale) are not in the models.
+    # PostgreSQL-only trigram indexes (0010_regional_scale) are not in the models.
     conf_args.setdefault("include_name", include_name)
     conf_args.setdefault("process_revision_directives", skip_empty)
     conf_args.setdefault("compare_type", True)

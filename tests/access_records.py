@@ -146,6 +146,10 @@ OUTSIDE_MATRIX: dict[str, str] = {
         "any partner's open offer, by design: staff pick one of their own residents to refer "
         "to it (tests/learners/test_access.py, test_referrals.py)"
     ),
+    "auth.reset_password": (
+        "public by design: the unguessable single-use token is the credential "
+        "(tests/test_auth_passwords.py)"
+    ),
 }
 
 

@@ -19,6 +19,20 @@ from tests import factories
 
 BACKENDS = ["sqlite", "postgresql"]
 
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
+TIMEOUT_MS = 20_000  # generous: CI machines are small and shared
+
+
 
 def _require(name: str) -> bool:
     return os.environ.get(name, "").strip() in {"1", "true", "yes"}
@@ -203,3 +217,50 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 tempfile.tempdir = None
+
+
+def _browser_required() -> bool:
+    return os.environ.get("REQUIRE_BROWSER", "").strip().lower() in {"1", "true", "yes"}
+
+
+def _missing_or_skip(problem: str) -> None:
+    if _browser_required():
+        pytest.fail(f"Browser tests are required (REQUIRE_BROWSER=1) but {problem}", pytrace=False)
+    pytest.skip(f"Browser tests skipped: {problem}")
+
+
+def _browser_problem() -> str | None:
+    if not CHROMIUM.exists():
+        return f"Debian's Chromium is not at {CHROMIUM} (apt-get install chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright Python package is not installed (pip install -e '.[test]')"
+    if not AXE.exists():
+        return f"axe-core is not at {AXE} (run npm ci)"
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    problem = _browser_problem()
+    if problem:
+        _missing_or_skip(problem)
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import expect as playwright_expect
+    from playwright.sync_api import sync_playwright
+
+    playwright_expect.set_options(timeout=TIMEOUT_MS)
+
+    manager = sync_playwright().start()
+    try:
+        try:
+            chromium = manager.chromium.launch(
+                executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+            )
+        except PlaywrightError as exc:
+            _missing_or_skip(f"Chromium did not start: {str(exc).splitlines()[0]}")
+        yield chromium
+        chromium.close()
+    finally:
+        manager.stop()

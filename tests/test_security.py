@@ -136,3 +136,33 @@ def test_a_route_without_an_access_rule_is_refused(make_app):
     response = app.test_client().get("/forgot-to-declare")
     assert response.status_code == 404
     assert "should never be served" not in response.get_data(as_text=True)
+
+
+def test_opening_a_resident_page_is_audited_with_who_which_and_when(app, client, login_as):
+    from sqlalchemy import select
+
+    from inclusion.audit.models import AuditEntry
+
+    p = factories.make_partner()
+    resident = factories.make_resident(p)
+    db.session.commit()
+    user = login_as("staff", p)
+    assert client.get(f"/residents/{resident.id}").status_code == 200
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "resident viewed"))
+    assert entry is not None
+    assert (entry.user_id, entry.entity_type, entry.entity_id) == (user.id, "resident", resident.id)
+    assert entry.partner_id == p.id and entry.at is not None
+
+
+def test_another_partners_resident_page_is_not_logged_as_viewed(app, client, login_as):
+    from sqlalchemy import select
+
+    from inclusion.audit.models import AuditEntry
+
+    resident = factories.make_resident(factories.make_partner())
+    db.session.commit()
+    login_as("staff")
+    assert client.get(f"/residents/{resident.id}").status_code == 404
+    assert db.session.scalar(
+        select(AuditEntry).where(AuditEntry.action == "resident viewed")
+    ) is None

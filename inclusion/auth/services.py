@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
+from collections.abc import Callable
+from datetime import timedelta
 
-from flask import request
+from flask import current_app, request
+from sqlalchemy import select, update
 
 from inclusion import audit
 from inclusion.auth import passwords, sessions, throttle
-from inclusion.auth.models import User
+from inclusion.auth.models import PasswordReset, User
 from inclusion.exceptions import ConflictError, ValidationError
 from inclusion.extensions import db, utcnow
 
@@ -106,3 +111,117 @@ def set_active(*, user: User, active: bool) -> None:
     audit.record(
         "user enabled" if active else "user disabled", entity_type="user", entity_id=user.id
     )
+
+
+def change_password(*, user: User, current_password: str, new_password: str) -> None:
+    """Change a signed-in user's password after checking the current one; every other session
+    the user has ends. Raises ValidationError (field current_password or password)."""
+    if not passwords.verify_password(user.password_hash, current_password):
+        raise ValidationError("Your current password is not correct", field="current_password")
+    set_password(user=user, password=new_password)
+    sessions.end_all_sessions(user.id, except_current=True)
+    audit.record("password changed", entity_type="user", entity_id=user.id)
+
+
+def _reset_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_password_reset(*, user: User, issued_by: User | None = None) -> str:
+    """Make a single-use reset token (valid PASSWORD_RESET_HOURS); returns the token, which is
+    shown or emailed once and stored only as a hash. Earlier unused tokens stop working."""
+    now = utcnow()
+    db.session.execute(
+        update(PasswordReset)
+        .where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
+        .values(used_at=now)
+    )
+    token = secrets.token_urlsafe(32)
+    hours = current_app.config["PASSWORD_RESET_HOURS"]
+    db.session.add(
+        PasswordReset(
+            token_hash=_reset_hash(token),
+            user_id=user.id,
+            issued_by_id=issued_by.id if issued_by else None,
+            created_at=now,
+            expires_at=now + timedelta(hours=hours),
+        )
+    )
+    audit.record(
+        "password reset issued",
+        entity_type="user",
+        entity_id=user.id,
+        detail="by an admin" if issued_by else "requested by email",
+    )
+    db.session.flush()
+    return token
+
+
+def reset_for_token(token: str) -> PasswordReset | None:
+    """The live reset for this token, or None if it is unknown, used or expired."""
+    found = db.session.scalar(
+        select(PasswordReset).where(PasswordReset.token_hash == _reset_hash(token))
+    )
+    if found is None or found.used_at is not None or found.expires_at <= utcnow():
+        return None
+    if not found.user.active:
+        return None
+    return found
+
+
+def reset_password(*, token: str, password: str) -> User:
+    """Set a new password from a reset link: the link is spent, every session of the user ends,
+    and they sign in again (with their second factor, if they have one). Raises
+    ValidationError for a dead link (field None) or a password that breaks the policy."""
+    reset = reset_for_token(token)
+    if reset is None:
+        raise ValidationError("This link has expired or has already been used")
+    user = reset.user
+    set_password(user=user, password=password)
+    reset.used_at = utcnow()
+    sessions.end_all_sessions(user.id)
+    audit.record("password reset used", user_id=user.id, entity_type="user", entity_id=user.id)
+    return user
+
+
+def request_password_reset(*, email: str, link_for: Callable[[str], str]) -> None:
+    """Email a reset link when the email has an active account and SMTP is configured.
+
+    Does the same visible thing whatever the email is; commits, then sends after the commit.
+    """
+    from inclusion import mail
+
+    user = find_user(email)
+    if user is None or not user.active or not mail.is_configured():
+        return
+    token = issue_password_reset(user=user)
+    db.session.commit()
+    hours = current_app.config["PASSWORD_RESET_HOURS"]
+    mail.send(
+        to=user.email,
+        subject=f"Reset your {current_app.config['SERVICE_NAME']} password",
+        body=(
+            "Someone asked to reset the password for this account. If it was you, open this "
+            f"link within {hours} hours to choose a new password:\n\n{link_for(token)}\n\n"
+            "The link works once. If you did not ask, ignore this email: your password has "
+            "not changed."
+        ),
+    )
+
+
+def pass_two_factor(*, user: User, code: str) -> bool:
+    """Check a sign-in code or recovery code; on success mark this session as passed."""
+    from inclusion.auth import mfa
+
+    if mfa.looks_like_recovery_code(code):
+        ok = mfa.use_recovery_code(user=user, code=code)
+        how = "recovery code"
+    else:
+        ok = mfa.verify_code(user=user, code=code)
+        how = "authenticator code"
+    if ok:
+        mfa.mark_passed()
+        audit.record("two-factor passed", detail=how, entity_type="user", entity_id=user.id)
+    else:
+        audit.record("two-factor failed", detail=how, entity_type="user", entity_id=user.id)
+    return ok

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from flask import Flask, request, session
+from flask import Flask, current_app, g, request, session
 from flask_login import login_user, logout_user
 from sqlalchemy import select, update
 
@@ -16,6 +16,11 @@ from inclusion.extensions import db, login_manager, utcnow
 SESSION_KEY = "sid"
 # Write last_seen_at at most this often, not on every request.
 _TOUCH_EVERY = timedelta(minutes=1)
+
+
+def clock() -> datetime:
+    """The time sessions are judged by; tests replace this to move time on."""
+    return utcnow()
 
 
 def _hash(token: str) -> str:
@@ -32,6 +37,8 @@ def start_session(user: User) -> None:
         UserSession(
             token_hash=_hash(token),
             user_id=user.id,
+            created_at=clock(),
+            last_seen_at=clock(),
             user_agent=(request.user_agent.string or "")[:200],
         )
     )
@@ -55,13 +62,23 @@ def _end_token(token: object) -> None:
         )
 
 
-def end_all_sessions(user_id: int) -> None:
-    """End every live session of a user (disabled, password changed)."""
-    db.session.execute(
-        update(UserSession)
-        .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
-        .values(ended_at=utcnow())
+def end_all_sessions(user_id: int, *, except_current: bool = False) -> None:
+    """End every live session of a user (disabled, password changed); with except_current,
+    the session making this request stays signed in."""
+    statement = update(UserSession).where(
+        UserSession.user_id == user_id, UserSession.ended_at.is_(None)
     )
+    token = session.get(SESSION_KEY) if except_current else None
+    if isinstance(token, str) and token:
+        statement = statement.where(UserSession.token_hash != _hash(token))
+    db.session.execute(statement.values(ended_at=utcnow()))
+
+
+def _expired(live: UserSession, now: datetime) -> bool:
+    cfg = current_app.config
+    idle = timedelta(minutes=cfg["SESSION_IDLE_MINUTES"])
+    longest = timedelta(hours=cfg["SESSION_MAX_HOURS"])
+    return now - live.last_seen_at > idle or now - live.created_at > longest
 
 
 def _load_user(user_id: str) -> User | None:
@@ -78,7 +95,15 @@ def _load_user(user_id: str) -> User | None:
     user = live.user
     if not user.active:
         return None
-    now = utcnow()
+    now = clock()
+    if _expired(live, now):
+        # Idle too long, or signed in too long ago: end it on the server, ask to sign in again.
+        live.ended_at = now
+        db.session.commit()
+        session.pop(SESSION_KEY, None)
+        session.pop("mfa_passed", None)
+        g.session_expired = True
+        return None
     if now - live.last_seen_at > _TOUCH_EVERY:
         live.last_seen_at = now
         db.session.commit()

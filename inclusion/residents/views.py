@@ -19,6 +19,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
+from inclusion import audit
 from inclusion.access import Rule, access
 from inclusion.exceptions import ConflictError, ValidationError
 from inclusion.extensions import db
@@ -160,6 +161,9 @@ def register() -> str | Response | tuple[str, int]:
 @access(Rule.STAFF)
 def detail(resident_id: int) -> str:
     resident = get_scoped_or_404(Resident, resident_id)
+    # Reads are audited too: who opened whose record, and when.
+    audit.record("resident viewed", entity_type="resident", entity_id=resident.id)
+    db.session.commit()
     consents = {
         kind: [c for c in resident.consents if c.kind is kind] for kind in ConsentKind
     }

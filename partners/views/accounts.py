@@ -76,3 +76,32 @@ def _set_user_active(user_id: int, *, active: bool) -> Response:
             "success",
         )
     return redirect(url_for("partners.user_detail", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/reset-link", methods=["POST"])
+@access(Rule.ADMIN)
+def issue_reset_link(user_id: int) -> str:
+    """Issue a single-use password reset link to pass on by hand (when email is not set up)."""
+    from inclusion.auth.views import issue_reset_link as issue
+
+    user = _user_or_404(user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    link = issue(user.id)
+    return render_template("partners/reset_link.html", user=user, link=link)
+
+
+@bp.route("/users/<int:user_id>/two-factor/off", methods=["POST"])
+@access(Rule.ADMIN)
+def turn_off_two_factor(user_id: int) -> Response:
+    """For someone who lost their phone and recovery codes: they set it up again next time."""
+    from inclusion.auth import mfa
+
+    user = _user_or_404(user_id)
+    if not ConfirmForm().validate_on_submit() or user.id == current_user.id:
+        abort(400)
+    mfa.turn_off(user=user)
+    db.session.commit()
+    flash("Two-factor sign-in turned off. They will set it up again when they next sign in.",
+          "success")
+    return redirect(url_for("partners.user_detail", user_id=user.id))

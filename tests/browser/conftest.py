@@ -8,56 +8,18 @@ REQUIRE_BROWSER=1 (CI) they fail instead, so a missing browser can never pass si
 from __future__ import annotations
 
 import functools
-import os
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask, got_request_exception
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from inclusion import PROJECT_ROOT
 from inclusion.extensions import db
 from tests import factories
-from tests.conftest import _upgrade
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
-TIMEOUT_MS = 20_000  # generous: CI machines are small and shared
-
-
-def _browser_required() -> bool:
-    return os.environ.get("REQUIRE_BROWSER", "").strip().lower() in {"1", "true", "yes"}
-
-
-def _missing_or_skip(problem: str) -> None:
-    if _browser_required():
-        pytest.fail(f"Browser tests are required (REQUIRE_BROWSER=1) but {problem}", pytrace=False)
-    pytest.skip(f"Browser tests skipped: {problem}")
-
-
-def _browser_problem() -> str | None:
-    if not CHROMIUM.exists():
-        return f"Debian's Chromium is not at {CHROMIUM} (apt-get install chromium)"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "the playwright Python package is not installed (pip install -e '.[test]')"
-    if not AXE.exists():
-        return f"axe-core is not at {AXE} (run npm ci)"
-    return None
+from tests.conftest import AXE, TIMEOUT_MS, _upgrade
 
 
 @pytest.fixture(scope="session")
@@ -67,31 +29,6 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = f"sqlite:///{tmp_path_factory.mktemp('browser-db') / 'browser.sqlite'}"
     _upgrade(url)
     yield url
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    problem = _browser_problem()
-    if problem:
-        _missing_or_skip(problem)
-    from playwright.sync_api import Error as PlaywrightError
-    from playwright.sync_api import expect as playwright_expect
-    from playwright.sync_api import sync_playwright
-
-    playwright_expect.set_options(timeout=TIMEOUT_MS)
-
-    manager = sync_playwright().start()
-    try:
-        try:
-            chromium = manager.chromium.launch(
-                executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-            )
-        except PlaywrightError as exc:
-            _missing_or_skip(f"Chromium did not start: {str(exc).splitlines()[0]}")
-        yield chromium
-        chromium.close()
-    finally:
-        manager.stop()
 
 
 @dataclass

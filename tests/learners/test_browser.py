@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import threading
@@ -43,20 +42,13 @@ def expect(locator):  # imported late: playwright is optional
 
 
 @pytest.fixture
-def browser_page():
-    problem = _browser_missing()
-    if problem:
-        if os.environ.get("REQUIRE_BROWSER", "").strip() in {"1", "true", "yes"}:
-            pytest.fail(f"a browser is required (REQUIRE_BROWSER=1) but {problem}")
-        pytest.skip(problem)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield browser.new_page()
-        finally:
-            browser.close()
+def browser_page(browser):
+    """A page in the session's shared Chromium (tests/conftest.py)."""
+    context = browser.new_context()
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
 
 
 @contextmanager

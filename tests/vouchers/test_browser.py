@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import threading
 from pathlib import Path
@@ -38,21 +37,12 @@ def _browser_missing() -> str | None:
 
 
 @pytest.fixture
-def browser_page():
-    problem = _browser_missing()
-    if problem:
-        if os.environ.get("REQUIRE_BROWSER", "").strip() in {"1", "true", "yes"}:
-            pytest.fail(f"A browser is required (REQUIRE_BROWSER=1) but {problem}")
-        pytest.skip(problem)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        # axe is injected by the test, which the page's CSP would (rightly) refuse.
-        context = browser.new_context(bypass_csp=True)
-        yield context.new_page()
-        context.close()
-        browser.close()
+def browser_page(browser):
+    """A page in the session's shared Chromium (tests/conftest.py); axe is injected by the
+    test, which the page's CSP would (rightly) refuse."""
+    context = browser.new_context(bypass_csp=True)
+    yield context.new_page()
+    context.close()
 
 
 def _axe_violations(page) -> list[dict]:

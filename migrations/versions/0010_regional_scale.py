@@ -8,7 +8,7 @@ installed already); SQLite and databases without it are left as they were (searc
 correct, just slower). Index names start "ix_trgm_": migrations/env.py keeps them out of
 autogenerate comparisons because the models do not declare them.
 
-Revision ID: 0014_regional_scale
+Revision ID: 0010_regional_scale
 Revises: 0009_privacy
 Create Date: 2026-11-28 00:10:00
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0014_regional_scale'
+revision = '0010_regional_scale'
 down_revision = '0009_privacy'
 branch_labels = None
 depends_on = None
