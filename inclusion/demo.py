@@ -1,9 +1,18 @@
-"""A demo coalition: partners of every kind across the seven authorities, users, residents."""
+"""A demo coalition: partners of every kind across the seven authorities, users, residents.
+
+Domain packages add their own demo records without the core importing them: each registers
+a seeder with `demo.register(bp, seeder)`, where `seeder(partners=..., rng=...)` adds to the
+session (flush, never commit). Seeders run after the residents, in registration order.
+"""
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import date, timedelta
+from typing import Any
+
+from flask import Blueprint, current_app
 
 from inclusion.auth.models import User
 from inclusion.auth.passwords import hash_password
@@ -25,6 +34,20 @@ DEMO_PARTNERS: tuple[tuple[str, PartnerKind, tuple[str, ...]], ...] = (
     ("Get Connected Network", PartnerKind.NETWORK, tuple(la.code for la in LOCAL_AUTHORITIES)),
     ("Handsworth Community Library", PartnerKind.LIBRARY, ("E08000025",)),
 )
+
+
+EXTENSION_KEY = "inclusion.demo"
+
+DemoSeeder = Callable[..., None]
+
+
+def register(bp: Blueprint, seeder: DemoSeeder) -> None:
+    """Called by a package: run `seeder(partners=..., rng=...)` in `flask demo seed`."""
+
+    def _record(state: Any) -> None:
+        state.app.extensions.setdefault(EXTENSION_KEY, []).append(seeder)
+
+    bp.record_once(_record)
 
 
 def _user(email: str, name: str, password_hash: str) -> User:
@@ -76,6 +99,10 @@ def seed(*, password: str, residents: int, random_seed: int) -> list[tuple[str, 
     from inclusion.residents.demo import seed_residents
 
     seed_residents(partners=partners, count=residents, rng=rng)
+    db.session.flush()
+    for seeder in current_app.extensions.get(EXTENSION_KEY, []):
+        seeder(partners=partners, rng=rng)
+        db.session.flush()
 
     from inclusion.outcomes.query import financial_year_of
     from inclusion.outcomes.targets import seed_roadmap_targets
