@@ -37,7 +37,7 @@ EXPECTED_WITHOUT_IDS: dict[str, dict[str, Any]] = {
     "main.privacy": EVERYONE,
     "auth.sign_in": {"anonymous": 200, "staff": 302, "partner_admin": 302, "lead": 302,
                      "admin": 302},
-    "main.home": {"anonymous": SIGN_IN, "staff": 200, "partner_admin": 200, "lead": 200,
+    "main.home": {"anonymous": SIGN_IN, "staff": 200, "partner_admin": 200, "lead": 302,
                   "admin": 302},
     "partners.choose": {"anonymous": SIGN_IN, "staff": 200, "partner_admin": 200, "lead": 200,
                         "admin": 200},
@@ -53,6 +53,27 @@ EXPECTED_WITHOUT_IDS: dict[str, dict[str, Any]] = {
     "devices.index": STAFF_ONLY,
     "vouchers.index": STAFF_ONLY,
     "learners.index": STAFF_ONLY,
+    "vouchers.issue_start": STAFF_ONLY,
+    "vouchers.follow_ups": STAFF_ONLY,
+    "vouchers.threshold": PARTNER_ADMIN_ONLY,
+    "vouchers.transfer": PARTNER_ADMIN_ONLY,
+    "vouchers.redemptions_import": {"anonymous": SIGN_IN, "staff": 403, "partner_admin": 200,
+                                    "lead": 403, "admin": 200},
+    "vouchers.schemes": ADMIN_ONLY,
+    "vouchers.scheme_edit": ADMIN_ONLY,
+    "sms.problems": STAFF_ONLY,
+    "sms.message_log": ADMIN_ONLY,
+    "sms.template_list": ADMIN_ONLY,
+    "sms.template_edit": ADMIN_ONLY,
+    "outcomes.dashboard_page": {"anonymous": SIGN_IN, "staff": 200, "partner_admin": 200,
+                                "lead": 200, "admin": 200},
+    "outcomes.open_data": {"anonymous": SIGN_IN, "staff": 200, "partner_admin": 200,
+                           "lead": 200, "admin": 200},
+    "outcomes.report": {"anonymous": SIGN_IN, "staff": 200, "partner_admin": 200, "lead": 200,
+                        "admin": 200},
+    "outcomes.list_targets": {"anonymous": SIGN_IN, "staff": 403, "partner_admin": 403,
+                              "lead": 200, "admin": 200},
+    "outcomes.new_target": ADMIN_ONLY,
 }
 
 
@@ -179,6 +200,9 @@ def test_access_matrix_for_routes_with_ids(app, role):
     checked = 0
     for endpoint, method, rule in _routes(app, with_ids=True):
         if endpoint in OUTSIDE_MATRIX:
+            continue
+        if any(builder_for(endpoint, name) is None for name in rule.arguments):
+            # Reported by test_every_route_with_an_id_has_a_record_builder; the rest still run.
             continue
         checked += 1
         rules = app.view_functions[endpoint].access_rules
