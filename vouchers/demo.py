@@ -18,7 +18,7 @@ from inclusion.sms import delivery
 from inclusion.sms.models import SmsMessage
 from inclusion.tenancy import PartnerKind
 from vouchers import services
-from vouchers.models import SchemeKind, Voucher
+from vouchers.models import SchemeKind, Voucher, VoucherScheme
 from vouchers.services._common import current_date
 
 DEMO_SCHEMES = (
@@ -47,7 +47,7 @@ def seed_vouchers(*, partners: list[Any], rng: random.Random) -> None:
     if not working:
         return
     today = current_date()
-    schemes = []
+    schemes: list[VoucherScheme] = []
     for name, provider, kind, gives, criteria, days in DEMO_SCHEMES:
         scheme = services.save_scheme(scheme=None, name=name, provider=provider, kind=kind,
                                       gives=gives, criteria=criteria, validity_days=days,

@@ -136,7 +136,7 @@ def last_activity(resident_ids: Sequence[int]) -> dict[int, datetime]:
                 select(Voucher.resident_id, func.max(column))
                 .where(Voucher.resident_id.in_(chunk)).group_by(Voucher.resident_id))
             for resident_id, moment in rows:
-                if moment is not None:
+                if resident_id is not None and moment is not None:
                     moment = _aware(moment)
                     if resident_id not in latest or moment > latest[resident_id]:
                         latest[resident_id] = moment
@@ -145,7 +145,8 @@ def last_activity(resident_ids: Sequence[int]) -> dict[int, datetime]:
                 Voucher.resident_id.in_(chunk), Voucher.status == VoucherStatus.ISSUED,
                 or_(Voucher.expires_on.is_(None), Voucher.expires_on >= today)))
         for resident_id in open_ids:
-            latest[resident_id] = now
+            if resident_id is not None:
+                latest[resident_id] = now
     return latest
 
 

@@ -53,6 +53,7 @@ register_purpose(bp, Purpose(
     ISSUE_PURPOSE, frozenset({"code", "scheme", "gives", "expires"}),
     "Your {scheme} voucher code is {code}. It gives you {gives}. Use it by {expires}.",
     "A voucher code texted to a resident when it is issued or resent",
+    secret=True,
 ))
 register_status_listener(bp, services.RELATED, services.on_message_status)
 
