@@ -62,7 +62,7 @@ def test_coalition_lead_lands_on_anonymised_progress(page, person):
     lead = person("lead")
     sign_in(page, lead.email)
     tab = page.page
-    tab.get_by_role("heading", level=1, name="Coalition progress").wait_for()
+    tab.get_by_role("heading", level=1, name="Coalition outcomes").wait_for()
     assert "You never see a person's record" in tab.content()
     assert tab.get_by_role("link", name="Residents").count() == 0
     check_page(page)
