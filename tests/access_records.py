@@ -173,3 +173,59 @@ def builder_for(endpoint: str, variable: str) -> Builder | None:
     if scoped:
         return BUILDERS[max(scoped, key=len)]
     return BUILDERS.get(variable)
+
+
+# -- vouchers, SMS and outcomes (imports inside, so other packages' rows load without them) ---
+
+def _voucher_scheme(partner: Partner) -> int:
+    from tests.vouchers.factories import make_scheme
+
+    return make_scheme().id
+
+
+def _voucher_batch(partner: Partner) -> int:
+    from tests.vouchers.factories import make_scheme
+    from vouchers import services
+
+    batch = services.generate_batch(scheme=make_scheme(), count=2, length=10, prefix="ACC",
+                                    reference="Access matrix", expires_on=None, user_id=None)
+    return batch.id
+
+
+def _voucher(partner: Partner) -> int:
+    from tests.vouchers.factories import issue, stock, texted_resident
+
+    return issue(partner, texted_resident(partner), stock(partner, count=1)).id
+
+
+def _sms_template(partner: Partner) -> int:
+    from inclusion.extensions import db
+    from inclusion.sms.models import SmsTemplate
+
+    # (purpose, language) is unique: a new language code for each one.
+    template = SmsTemplate(purpose="voucher issued", language=f"z{next(_numbers)}",
+                           body="Your {scheme} voucher code is {code}.")
+    db.session.add(template)
+    db.session.flush()
+    return template.id
+
+
+def _outcome_target(partner: Partner) -> int:
+    from datetime import date
+
+    from inclusion.outcomes.targets import create_target
+
+    year = 2000 + next(_numbers) % 90
+    return create_target(measure="devices_lent", area="REGION", period_start=date(year, 4, 1),
+                         period_end=date(year + 1, 3, 31), value=100).id
+
+
+_numbers = iter(range(1, 1_000_000))  # a fresh number for each record built
+
+BUILDERS.update({
+    "vouchers.:scheme_id": _voucher_scheme,
+    "vouchers.:batch_id": _voucher_batch,
+    "vouchers.:voucher_id": _voucher,
+    "sms.:template_id": _sms_template,
+    "outcomes.:target_id": _outcome_target,
+})

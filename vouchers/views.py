@@ -56,6 +56,7 @@ register_purpose(bp, Purpose(
     ISSUE_PURPOSE, frozenset({"code", "scheme", "gives", "expires"}),
     "Your {scheme} voucher code is {code}. It gives you {gives}. Use it by {expires}.",
     "A voucher code texted to a resident when it is issued or resent",
+    secret=True,
 ))
 register_status_listener(bp, services.RELATED, services.on_message_status)
 
@@ -239,11 +240,10 @@ def follow_ups() -> str:
 
 @bp.route("/resident/<int:resident_id>")
 @access(Rule.STAFF)
-def resident_vouchers(resident_id: int) -> str:
+def resident_vouchers(resident_id: int) -> Response:
+    """An old address: a resident's vouchers are on their page's timeline now."""
     resident = get_scoped_or_404(Resident, resident_id)
-    vouchers = services.vouchers_for_resident(resident.id, current_partner_id())
-    return render_template("vouchers/resident_vouchers.html", resident=resident,
-                           vouchers=[(v, services.delivery_of(v)) for v in vouchers])
+    return redirect(url_for("residents.detail", resident_id=resident.id))
 
 
 # -- partner admin: stock settings, transfers, redemptions -----------------------------------

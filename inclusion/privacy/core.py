@@ -22,6 +22,7 @@ from inclusion.residents.models import (
     new_fact_key,
 )
 from inclusion.sms.models import MessageStatus, SmsMessage
+from inclusion.sms.text import purposes
 
 ERASED_NAME = "Erased resident"
 # Resident columns that say nothing about who the person is, and so survive erasure; the name
@@ -161,13 +162,17 @@ def collect_core(resident: Resident) -> list[Section]:
     messages = db.session.scalars(
         select(SmsMessage).where(SmsMessage.resident_id == resident.id).order_by(SmsMessage.id)
     ).all()
+    secret = {name for name, purpose in purposes().items() if purpose.secret}
     for message in messages:
+        text = message.body or "(removed)"
+        if message.body and message.purpose in secret:
+            text = "(not shown: it carried a code that works like cash)"
         sections.append(section(
             f"Text message of {format_datetime(message.created_at)}",
             [
                 ("To", message.to),
                 ("About", message.purpose),
-                ("Text", message.body or "(removed)"),
+                ("Text", text),
                 ("Status", message.status),
                 ("Sent", format_datetime(message.sent_at)),
             ],

@@ -32,6 +32,8 @@ class Purpose:
     placeholders: frozenset[str]
     default_body: str
     description: str = ""
+    # The text carries a secret (a voucher code): exports about the resident leave it out.
+    secret: bool = False
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,8 @@ from inclusion.exceptions import ValidationError
 from inclusion.extensions import csrf, db, limiter, utcnow
 from inclusion.forms import add_form_error, choices
 from inclusion.main.panels import Panel, register
+from inclusion.residents import timeline
+from inclusion.residents.services import local_date
 from inclusion.sms import delivery, text
 from inclusion.sms.forms import SmsTemplateForm
 from inclusion.sms.models import FINAL_STATUSES, MessageStatus, SmsMessage, SmsTemplate
@@ -220,5 +222,24 @@ def _problem_panels(partner_id: int) -> list[Panel]:
 
 
 register(bp, panels=_problem_panels)
+
+
+def _timeline_entries(resident: object) -> list[timeline.TimelineEntry]:
+    """Each text message to the resident from their partner: what it was about and how it
+    went. Never its text (a voucher code travels in it)."""
+    messages = db.session.scalars(
+        select(SmsMessage)
+        .where(SmsMessage.resident_id == resident.id,  # type: ignore[attr-defined]
+               SmsMessage.partner_id == resident.partner_id)  # type: ignore[attr-defined]
+        .order_by(SmsMessage.id)
+    )
+    return [
+        timeline.TimelineEntry(local_date(m.created_at),
+                               f"Text message: {m.purpose} ({m.description.lower()})")
+        for m in messages
+    ]
+
+
+timeline.register(bp, _timeline_entries)
 
 __all__ = ["FINAL_STATUSES", "bp"]

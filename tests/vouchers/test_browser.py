@@ -93,6 +93,13 @@ def test_issue_a_voucher_in_a_browser_and_see_it_delivered(app, browser_page, pa
         assert "Delivered" in page.inner_text("#delivery-status")
         assert voucher.code.code not in page.content()
         violations["delivered"] = _axe_violations(page)
+        page.click("text=The resident's record and timeline")
+        page.wait_for_selector("h1:has-text('Ada Example')")
+        timeline = page.content()
+        assert f"Voucher issued: {scheme.name} (text delivered)" in timeline
+        assert "Text message: voucher issued (delivered)" in timeline
+        assert voucher.code.code not in timeline
+        violations["resident timeline"] = _axe_violations(page)
     finally:
         server.shutdown()
         thread.join(5)

@@ -164,8 +164,8 @@ def test_delivered_receipt_shows_on_the_voucher_and_records_one_fact(app, client
     db.session.expire_all()
     page = client.get(f"/vouchers/{voucher.id}").get_data(as_text=True)
     assert "Delivered" in page
-    listing = client.get(f"/vouchers/resident/{resident.id}").get_data(as_text=True)
-    assert "Delivered" in listing
+    listing = client.get(f"/residents/{resident.id}").get_data(as_text=True)
+    assert f"Voucher issued: {scheme.name} (text delivered)" in listing
     db.session.expire_all()
     assert db.session.get(Voucher, voucher.id).delivered_at is not None
     assert _count(OutcomeFact, OutcomeFact.kind == FactKind.VOUCHER_DELIVERED) == 1
