@@ -99,4 +99,4 @@ def test_another_partner_gets_404_for_this_partners_records(client, sign_in, wor
 
 def test_lead_finds_the_fund_in_the_navigation(client, sign_in):
     sign_in("lead")
-    assert 'href="/learners/fund"' in client.get("/").get_data(as_text=True)
+    assert 'href="/learners/fund"' in client.get("/", follow_redirects=True).get_data(as_text=True)

@@ -299,7 +299,8 @@ def test_system_admin_invites_a_coalition_lead(app, client, login_as):
     lead = db.session.scalars(select(User).where(User.email == "lead@example.org")).one()
     assert lead.is_coalition_lead and not lead.is_system_admin
     assert lead.memberships == []
-    assert "Lee Lead" in invitee.get("/").get_data(as_text=True)
+    # A lead's home is the outcomes dashboard, with their name in the header.
+    assert "Lee Lead" in invitee.get("/", follow_redirects=True).get_data(as_text=True)
 
 
 def test_system_admin_invites_the_first_partner_admin_of_a_partner(app, client, login_as, partner):

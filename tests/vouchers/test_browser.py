@@ -68,13 +68,17 @@ def test_issue_a_voucher_in_a_browser_and_see_it_delivered(app, browser_page, pa
         page.goto(f"{base}/sign-in")
         page.fill("input[name=email]", staff.email)
         page.fill("input[name=password]", factories.PASSWORD)
-        page.click("button[type=submit], input[type=submit]")
+        with page.expect_navigation():
+            page.click("button[type=submit], input[type=submit]")
         page.goto(f"{base}/vouchers/issue?q=Ada")
         violations["search"] = _axe_violations(page)
-        page.click("text=Ada Example")
+        with page.expect_navigation():
+            page.click("text=Ada Example")
         violations["choose"] = _axe_violations(page)
         page.check(f"input[value='{scheme.id}']")
-        page.click("button:has-text('Continue')")
+        with page.expect_navigation():
+            page.click("button:has-text('Continue')")
+        page.wait_for_selector("h1")
         violations["issue form"] = _axe_violations(page)
         page.click("button:has-text('Issue voucher')")  # nothing ticked: errors first
         page.wait_for_selector(".govuk-error-summary")
