@@ -33,7 +33,7 @@ assets: inclusion/static/css/app.css
 
 run: install assets
 	$(FLASK) db upgrade
-	$(FLASK) demo seed --if-empty
+	$(FLASK) demo seed --if-empty >/dev/null
 	@cat instance/demo-accounts.txt 2>/dev/null || true
 	@echo "Serving on http://$(HOST):$(PORT) (Ctrl+C to stop)"
 	$(FLASK) run --host $(HOST) --port $(PORT)
