@@ -122,10 +122,6 @@ def error_summary(form: FlaskForm) -> list[dict[str, str]]:
         anchor = field.id
         if isinstance(field, GovDateField):
             anchor = f"{field.name}-day"
-        elif getattr(field.widget, "input_type", None) in ("radio", "checkbox") and getattr(
-            field, "choices", None
-        ):
-            anchor = f"{field.id}"
         items.append({"text": str(message), "href": f"#{anchor}"})
     return items
 

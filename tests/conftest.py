@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -215,8 +214,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if item.get_closest_marker("postgres_only") and "[sqlite" in item.nodeid:
             item.add_marker(pytest.mark.skip(reason="proves PostgreSQL behaviour only"))
 
-
-tempfile.tempdir = None
 
 
 def _browser_required() -> bool:

@@ -3,36 +3,17 @@
 from __future__ import annotations
 
 import re
-import shutil
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
 
-from inclusion import PROJECT_ROOT
 from inclusion.extensions import db
 from tests import factories
+from tests.conftest import AXE
 from tests.learners.factories import consenting_resident, make_offer
-
-CHROMIUM = "/usr/bin/chromium"
-AXE = Path(PROJECT_ROOT) / "node_modules" / "axe-core" / "axe.min.js"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def _browser_missing() -> str | None:
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "playwright is not installed"
-    if not shutil.which(CHROMIUM):
-        return "chromium is not installed"
-    if not AXE.exists():
-        return "axe-core is not installed (npm install)"
-    return None
 
 
 def expect(locator):  # imported late: playwright is optional

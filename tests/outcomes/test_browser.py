@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import shutil
 import threading
 from datetime import date
-from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
@@ -14,24 +12,8 @@ from inclusion.extensions import db
 from inclusion.outcomes.models import FactKind
 from inclusion.outcomes.targets import create_target
 from tests import factories
+from tests.conftest import AXE
 from tests.outcomes.factories import facts
-
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def _browser_missing() -> str | None:
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        return "chromium is not installed"
-    if not AXE.exists():
-        return "node_modules/axe-core is not installed (npm ci)"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "playwright is not installed"
-    return None
 
 
 @pytest.fixture

@@ -3,37 +3,18 @@
 from __future__ import annotations
 
 import json
-import shutil
 import threading
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from inclusion import PROJECT_ROOT
 from inclusion.extensions import db
 from inclusion.sms.worker import run_pass
 from tests import factories
+from tests.conftest import AXE
 from tests.vouchers.factories import CRITERIA, stock, texted_resident
 from vouchers.models import Voucher
-
-CHROMIUM = "/usr/bin/chromium"
-AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def _browser_missing() -> str | None:
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "playwright is not installed"
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        return "chromium is not installed"
-    if not AXE.exists():
-        return "axe-core is not installed (npm ci)"
-    return None
 
 
 @pytest.fixture
