@@ -53,6 +53,10 @@ class BaseConfig:
     # Disclosure control for published counts (see inclusion.outcomes).
     SUPPRESSION_THRESHOLD = 7
     ROUNDING_BASE = 5
+    # When more outcome facts than this wait to be rolled up (see inclusion.outcomes.rollup,
+    # normally done by `flask outcomes rollup` from cron), the dashboard rolls up this many
+    # before counting.
+    OUTCOMES_ROLLUP_CATCH_UP = 20_000
     # Sign-in throttling.
     LOGIN_ACCOUNT_FAILURES = 5
     LOGIN_ADDRESS_FAILURES = 30

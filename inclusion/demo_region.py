@@ -460,8 +460,11 @@ def generate(*, residents: int, seed: int, password_hash: str, today: date | Non
             if progress is not None:
                 progress(size)
         region.reset_sequences()
+        conn.commit()
+        from inclusion.outcomes import rollup
+
+        rollup.refresh(db.session)
         if region.postgres:
-            conn.commit()
             # VACUUM sets the visibility map, so the outcome counts are index-only scans.
             conn.execution_options(isolation_level="AUTOCOMMIT").execute(
                 sa.text("VACUUM (ANALYZE)"))

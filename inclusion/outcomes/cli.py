@@ -104,3 +104,15 @@ def seed_targets_command(adult_population: int, first_year: int, years: int) -> 
         raise click.ClickException(exc.message) from exc
     db.session.commit()
     click.echo(f"Set {len(made)} targets.")
+
+
+@outcomes_cli.command("rollup")
+@click.option("--batch", type=click.IntRange(min=1), default=200_000, show_default=True,
+              help="Facts per transaction.")
+def rollup_command(batch: int) -> None:
+    """Add new outcome facts into the monthly roll-up (run it every few minutes from cron;
+    counts are exact either way, this keeps them fast)."""
+    from inclusion.outcomes import rollup
+
+    moved = rollup.refresh(db.session, batch=batch)
+    click.echo(f"Rolled up {moved:,} outcome facts.")

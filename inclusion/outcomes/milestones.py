@@ -9,6 +9,9 @@ fact now comes first). Every writer of facts is covered: `record_fact`, imports,
 that add OutcomeFact rows directly. Bulk loads that bypass the ORM (COPY) must set the bits
 themselves with `milestones_for`, as benchmarks/outcomes_dashboard.py does.
 
+A stored fact whose bits move may already be in the monthly roll-up: it is taken back out and
+waits to be rolled up again (inclusion.outcomes.rollup).
+
 Not guarded: two transactions adding facts for the *same person* at the same instant could
 each mark a first fact. One person's facts come from staff working with that person, so this
 is left unlocked; a PostgreSQL advisory lock on the resident key would close it.
@@ -20,10 +23,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
-from inclusion.outcomes.models import OutcomeFact
+from inclusion.outcomes.models import PENDING, ROLLED_UP, OutcomeFact
 
 _CHUNK = 500
 
@@ -84,13 +88,42 @@ def mark(session: Session, new_facts: Iterable[OutcomeFact]) -> None:
                                           OutcomeFact.kind.in_(kinds))
             ):
                 stored[fact.resident_key].append(fact)
+    changes: dict[OutcomeFact, int] = {}
     for key, new in pending.items():
         everything = stored[key] + [f for f in new if f not in stored[key]]
         bits = milestones_for(everything)
         for index, fact in enumerate(everything):
             wanted = bits.get(index, 0)
             if (fact.milestones or 0) != wanted:
-                fact.milestones = wanted
+                changes[fact] = wanted
+    stored_changes = [fact for fact in changes if fact.id is not None]
+    if stored_changes:
+        _take_out_of_rollup(session, stored_changes)
+    for fact, wanted in changes.items():
+        fact.milestones = wanted
+
+
+def _take_out_of_rollup(session: Session, facts: list[OutcomeFact]) -> None:
+    """Stored facts whose milestones are about to move: any already in the monthly roll-up
+    come back out of it (as they are stored) and wait to be rolled up again."""
+    from inclusion.outcomes import rollup
+
+    table = OutcomeFact.__table__
+    with session.no_autoflush:
+        rollup.lock_for_retraction(session)
+        # Locked and re-read, so a refresh that rolled them up since they were loaded is seen.
+        current = session.execute(
+            select(table).where(table.c.id.in_([f.id for f in facts])).with_for_update()
+        ).mappings().all()
+        rolled = [row for row in current if row["rollup_state"] == ROLLED_UP]
+        if not rolled:
+            return
+        rollup.retract(session, rolled)
+        ids = [row["id"] for row in rolled]
+        session.execute(update(table).where(table.c.id.in_(ids)).values(rollup_state=PENDING))
+    by_id = {f.id: f for f in facts}
+    for fact_id in ids:
+        set_committed_value(by_id[fact_id], "rollup_state", PENDING)
 
 
 def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:

@@ -5,7 +5,18 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    SmallInteger,
+    String,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from inclusion.extensions import Base, Timestamped, UTCDateTime, enum_type, utcnow
@@ -41,6 +52,12 @@ MOVED_OUT_OF_NON_USE = 1
 MOVED_TO_ENGAGED = 2
 FIRST_JOB_OUTCOME = 4
 
+# OutcomeFact.rollup_state: whether the fact is already added into outcome_rollup.
+PENDING = 0
+ROLLED_UP = 1
+# Only ever seen inside the transaction that is rolling the fact up (never committed).
+ROLLING = 2
+
 
 class OutcomeFact(Base):
     __tablename__ = "outcome_fact"
@@ -57,6 +74,9 @@ class OutcomeFact(Base):
               postgresql_include=["detail", "milestones", "quantity", "partner_id",
                                   "local_authority", "imd_decile", "age_band", "gender",
                                   "ethnic_group", "disability"]),
+        # Facts not yet in the roll-up: a small set that every count reads beside it.
+        Index("ix_outcome_fact_pending", "occurred_on",
+              postgresql_where=text("rollup_state <> 1"), sqlite_where=text("rollup_state <> 1")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -76,6 +96,37 @@ class OutcomeFact(Base):
     # Set when the fact is flushed (never by callers): which person milestones it marks.
     milestones: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Set by inclusion.outcomes.rollup (never by callers); a new fact is PENDING.
+    rollup_state: Mapped[int] = mapped_column(SmallInteger, default=PENDING,
+                                              server_default=str(PENDING))
+
+
+class OutcomeRollup(Base):
+    """Facts added up by month and a few dimensions, so a year's counts read thousands of rows
+    rather than millions (see inclusion.outcomes.rollup).
+
+    Each `grain` keeps the local authority and at most two more dimensions (`value1`,
+    `value2`, as text, in the order the grain's name gives them). Unknown values are stored as
+    '' rather than NULL so that the primary key can merge them.
+    """
+
+    __tablename__ = "outcome_rollup"
+    __table_args__ = (
+        PrimaryKeyConstraint("grain", "month", "kind", "detail", "milestones",
+                             "local_authority", "value1", "value2",
+                             name="pk_outcome_rollup"),
+    )
+
+    grain: Mapped[str] = mapped_column(String(40))
+    month: Mapped[date] = mapped_column(Date)
+    kind: Mapped[FactKind] = mapped_column(enum_type(FactKind, 40))
+    detail: Mapped[str] = mapped_column(String(64))
+    milestones: Mapped[int] = mapped_column(Integer)
+    local_authority: Mapped[str] = mapped_column(String(9))
+    value1: Mapped[str] = mapped_column(String(16))
+    value2: Mapped[str] = mapped_column(String(16))
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    facts: Mapped[int] = mapped_column(BigInteger)
 
 
 REGION = "REGION"

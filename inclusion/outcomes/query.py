@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, literal_column, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from inclusion.extensions import db
+from inclusion.outcomes import rollup
 from inclusion.outcomes.disclosure import (
     Heading,
     Published,
@@ -29,7 +30,7 @@ from inclusion.outcomes.measures import (
     MEASURES,
     Measure,
 )
-from inclusion.outcomes.models import OutcomeFact
+from inclusion.outcomes.models import ROLLED_UP, OutcomeFact, OutcomeRollup
 from inclusion.reference import AUTHORITY_CHOICES, AUTHORITY_NAMES, AgeBand
 
 NOT_KNOWN = "Not known"
@@ -119,9 +120,11 @@ def _time_key(dim: str, month: Month) -> tuple[str, str]:
 # Raw counting (private: nothing outside this module sees a raw number)
 
 
-def _detail_predicate(measure: Measure, fact: Any) -> ColumnElement[bool]:
-    """Which facts a measure adds up. A person measure adds up the facts marked as each
-    person's first qualifying one (see inclusion.outcomes.milestones)."""
+def _detail_predicate(measure: Measure, fact: Any, *, rolled: bool = False
+                      ) -> ColumnElement[bool]:
+    """Which facts (or roll-up rows, where an unknown detail is '') a measure adds up. A person
+    measure adds up the facts marked as each person's first qualifying one (see
+    inclusion.outcomes.milestones)."""
     clauses: list[ColumnElement[bool]] = [fact.kind.in_(measure.kinds)]
     if measure.person:
         clauses.append(fact.milestones.op("&")(measure.milestone) != 0)
@@ -129,14 +132,15 @@ def _detail_predicate(measure: Measure, fact: Any) -> ColumnElement[bool]:
     if measure.detail_in is not None:
         clauses.append(fact.detail.in_(measure.detail_in))
     if measure.detail_not_in is not None:
-        clauses.append(fact.detail.is_not(None))
+        clauses.append(fact.detail != "" if rolled else fact.detail.is_not(None))
         clauses.append(fact.detail.not_in(measure.detail_not_in))
     return and_(*clauses)
 
 
-def _scope(fact: Any, filters: Filters) -> list[ColumnElement[bool]]:
+def _scope(fact: Any, filters: Filters, start: date | None = None,
+           end: date | None = None) -> list[ColumnElement[bool]]:
     clauses: list[ColumnElement[bool]] = [
-        fact.occurred_on >= filters.start, fact.occurred_on <= filters.end,
+        fact.occurred_on >= (start or filters.start), fact.occurred_on <= (end or filters.end),
     ]
     if filters.authority:
         clauses.append(fact.local_authority == filters.authority)
@@ -171,12 +175,18 @@ def _group_columns(fact: Any, dims: Iterable[str]) -> list[Any]:
     return columns
 
 
-def _raw_counts(filters: Filters, dims: tuple[str, ...],
-                measures: tuple[Measure, ...] = MEASURES) -> RawCounts:
-    """Unrounded counts keyed by (year, month, *dimension values), per measure key: one scan
-    of the period's facts, every measure a conditional sum."""
-    fact_dims = tuple(d for d in dims if DIMENSION_BY_KEY[d].column)
-    out: RawCounts = defaultdict(lambda: defaultdict(int))
+def _whole_months(start: date, end: date) -> tuple[date, date] | None:
+    """The first and last day of the whole calendar months inside [start, end], if any."""
+    first = start if start.day == 1 else (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+    after_end = end + timedelta(days=1)
+    last = end if after_end.day == 1 else end.replace(day=1) - timedelta(days=1)
+    return (first, last) if first <= last else None
+
+
+def _add_facts(out: RawCounts, filters: Filters, fact_dims: tuple[str, ...],
+               measures: tuple[Measure, ...], start: date, end: date,
+               pending_only: bool = False) -> None:
+    """Add the facts themselves from start to end (only those not rolled up, if asked)."""
     f = OutcomeFact
     group = _group_columns(f, fact_dims)
     sums = [
@@ -185,16 +195,70 @@ def _raw_counts(filters: Filters, dims: tuple[str, ...],
         for m in measures
     ]
     kinds = sorted({k for m in measures for k in m.kinds})
-    query = (
-        select(*group, *sums)
-        .where(f.kind.in_(kinds), *_scope(f, filters))
-        .group_by(*[c.name for c in group])
-    )
+    where = [f.kind.in_(kinds), *_scope(f, filters, start, end)]
+    if pending_only:
+        # Written as the partial index's own predicate (not a bound value) so both
+        # PostgreSQL and SQLite read the few pending facts from that index.
+        where.append(f.rollup_state.op("<>")(literal_column(str(ROLLED_UP))))
+    query = select(*group, *sums).where(*where).group_by(*[c.name for c in group])
     for row in db.session.execute(query).mappings():
         key = (*_month_of(row["month"]), *(row[d] for d in fact_dims))
         for m in measures:
             if row[m.key]:
                 out[key][m.key] += int(row[m.key])
+
+
+def _add_rolled(out: RawCounts, filters: Filters, fact_dims: tuple[str, ...],
+                measures: tuple[Measure, ...], grain: tuple[str, ...],
+                months: tuple[date, date]) -> None:
+    """Add the rolled-up facts of whole months from the grain that has every column needed."""
+    r = OutcomeRollup
+    value_columns = {dim: (r.value1, r.value2)[i] for i, dim in enumerate(grain)}
+    columns: dict[str, Any] = {"authority": r.local_authority, **value_columns}
+    group = [r.month.label("month"), *(columns[d].label(d) for d in fact_dims)]
+    sums = [
+        func.sum(case((_detail_predicate(m, r, rolled=True), r.facts if m.person else r.quantity),
+                      else_=0)).label(m.key)
+        for m in measures
+    ]
+    kinds = sorted({k for m in measures for k in m.kinds})
+    where = [r.grain == rollup.grain_name(grain), r.month >= months[0], r.month <= months[1],
+             r.kind.in_(kinds)]
+    if filters.authority:
+        where.append(r.local_authority == filters.authority)
+    if filters.partner_id is not None:
+        where.append(value_columns["partner"] == rollup.from_value(filters.partner_id))
+    query = select(*group, *sums).where(*where).group_by(*[c.name for c in group])
+    for row in db.session.execute(query).mappings():
+        key = (*_month_of(row["month"]), *(
+            row[d] if d == "authority" else rollup.to_value(d, row[d]) for d in fact_dims))
+        for m in measures:
+            if row[m.key]:
+                out[key][m.key] += int(row[m.key])
+
+
+def _raw_counts(filters: Filters, dims: tuple[str, ...],
+                measures: tuple[Measure, ...] = MEASURES) -> RawCounts:
+    """Unrounded counts keyed by (year, month, *dimension values), per measure key.
+
+    Whole months come from the roll-up plus the facts not yet rolled up; part months at
+    either end, and groupings no grain holds, from the facts. Each is one grouped query, every
+    measure a conditional sum."""
+    fact_dims = tuple(d for d in dims if DIMENSION_BY_KEY[d].column)
+    out: RawCounts = defaultdict(lambda: defaultdict(int))
+    grain = rollup.grain_for(fact_dims, partner_filter=filters.partner_id is not None)
+    months = _whole_months(filters.start, filters.end)
+    if grain is None or months is None:
+        _add_facts(out, filters, fact_dims, measures, filters.start, filters.end)
+        return out
+    _add_rolled(out, filters, fact_dims, measures, grain, months)
+    _add_facts(out, filters, fact_dims, measures, months[0], months[1], pending_only=True)
+    if filters.start < months[0]:
+        _add_facts(out, filters, fact_dims, measures, filters.start,
+                   months[0] - timedelta(days=1))
+    if months[1] < filters.end:
+        _add_facts(out, filters, fact_dims, measures, months[1] + timedelta(days=1),
+                   filters.end)
     return out
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -17,7 +17,7 @@ from inclusion.access import Rule, access
 from inclusion.exceptions import ValidationError
 from inclusion.extensions import db
 from inclusion.forms import add_form_error
-from inclusion.outcomes import dashboard, query, targets
+from inclusion.outcomes import dashboard, query, rollup, targets
 from inclusion.outcomes.forms import TargetForm
 from inclusion.outcomes.measures import MEASURE_BY_KEY, MEASURES
 from inclusion.outcomes.models import Target
@@ -48,6 +48,7 @@ def _partner_choices() -> list[tuple[str, str]]:
 @bp.route("/")
 @access(Rule.LEAD, Rule.ADMIN, Rule.STAFF)
 def dashboard_page() -> str:
+    _catch_up()
     selection = _selection()
     board = None if selection.errors else dashboard.build_dashboard(selection,
                                                                     today=date.today())
@@ -69,6 +70,12 @@ def dashboard_page() -> str:
     )
 
 
+def _catch_up() -> None:
+    """Keep counting fast when the roll-up has fallen far behind (no cron job yet)."""
+    if rollup.catch_up(db.session, current_app.config["OUTCOMES_ROLLUP_CATCH_UP"]):
+        db.session.commit()
+
+
 def _partner_name(partner_id: int | None) -> str | None:
     if partner_id is None:
         return None
@@ -83,6 +90,7 @@ def report() -> Response | tuple[str, int]:
     selection = _selection()
     if selection.errors:
         return _bad_filters(selection)
+    _catch_up()
     built = pdf.build_report(selection, today=date.today(),
                              partner_name=_partner_name(selection.filters.partner_id))
     body = pdf.render_pdf(built)
