@@ -10,6 +10,8 @@
 Facts span three financial years (April 2023 to March 2026) over 20 partners and the seven
 authorities; the timed dashboard is financial year 2025-26 with the roadmap's targets set.
 """
+# The SQL here is built from this module's own constant text, never from input.
+# ruff: noqa: S608
 
 from __future__ import annotations
 
@@ -152,20 +154,31 @@ def load(app, facts: int, seed: int) -> int:
             if len(batch) >= 200_000:
                 flush()
         flush()
+        print(f"loaded {total:,} facts for {person:,} people in "
+              f"{time.perf_counter() - started:.1f} s", flush=True)
+        from inclusion.outcomes import rollup
+
+        # A bulk load writes no pending rows: its facts go into the roll-up in one pass.
+        started = time.perf_counter()
+        with engine.begin() as conn:
+            first, last = conn.execute(sa.text("SELECT MIN(id), MAX(id) FROM outcome_fact")).one()
+            rollup.add_range(conn, first, last)
+        rows = db.session.scalar(sa.text("SELECT COUNT(*) FROM outcome_rollup"))
+        print(f"rolled up into {rows:,} roll-up rows in {time.perf_counter() - started:.1f} s",
+              flush=True)
         with engine.connect() as conn:
             if engine.dialect.name == "postgresql":
                 conn.execution_options(isolation_level="AUTOCOMMIT").execute(
-                    sa.text("VACUUM ANALYZE outcome_fact"))
+                    sa.text("VACUUM ANALYZE"))
             else:
                 conn.execute(sa.text("ANALYZE"))
                 conn.commit()
-        print(f"loaded {total:,} facts for {person:,} people in "
-              f"{time.perf_counter() - started:.1f} s", flush=True)
         return total
 
 
-HAND_SQL_EVENTS = """
-SELECT DATE_TRUNC('month', occurred_on) AS month, local_authority,
+# The dashboard's measures as conditional sums; {n} is "quantity" on the facts, and on the
+# roll-up "quantity" for events and "facts" for people.
+MEASURE_SUMS = """
        SUM(CASE WHEN kind = 'resident registered' THEN quantity ELSE 0 END),
        SUM(CASE WHEN kind = 'assessment' AND detail = 'first:non-user' THEN quantity ELSE 0 END),
        SUM(CASE WHEN kind = 'device lent' THEN quantity ELSE 0 END),
@@ -180,30 +193,53 @@ SELECT DATE_TRUNC('month', occurred_on) AS month, local_authority,
        SUM(CASE WHEN kind = 'referral completed' THEN quantity ELSE 0 END),
        SUM(CASE WHEN kind = 'cohort start' THEN quantity ELSE 0 END),
        SUM(CASE WHEN kind = 'cohort completion' THEN quantity ELSE 0 END),
-       SUM(CASE WHEN kind = 'assessment' AND (milestones & 1) <> 0 THEN 1 ELSE 0 END),
-       SUM(CASE WHEN kind = 'assessment' AND (milestones & 2) <> 0 THEN 1 ELSE 0 END),
+       SUM(CASE WHEN kind = 'assessment' AND (milestones & 1) <> 0 THEN {n} ELSE 0 END),
+       SUM(CASE WHEN kind = 'assessment' AND (milestones & 2) <> 0 THEN {n} ELSE 0 END),
        SUM(CASE WHEN kind IN ('outcome at 3 months', 'outcome at 6 months')
-                AND (milestones & 4) <> 0 THEN 1 ELSE 0 END)
-FROM outcome_fact
-WHERE occurred_on BETWEEN :start AND :end AND kind IN ('resident registered', 'assessment',
+                AND (milestones & 4) <> 0 THEN {n} ELSE 0 END)
+"""
+KINDS = """kind IN ('resident registered', 'assessment',
   'device lent', 'device gifted', 'voucher issued', 'voucher delivered', 'voucher redeemed',
   'social tariff taken up', 'referral made', 'referral accepted', 'referral completed',
-  'cohort start', 'cohort completion', 'outcome at 3 months', 'outcome at 6 months')
+  'cohort start', 'cohort completion', 'outcome at 3 months', 'outcome at 6 months')"""
+# Every fact of the period, counted from the facts table.
+HAND_SQL_FACTS = f"""
+SELECT DATE_TRUNC('month', occurred_on) AS month, local_authority, {MEASURE_SUMS.format(n=1)}
+FROM outcome_fact WHERE occurred_on BETWEEN :start AND :end AND {KINDS}
+GROUP BY 1, 2
+"""
+# The same counts as the app reads them for whole months: the roll-up's smallest grain, and
+# beside it the facts not rolled up yet.
+HAND_SQL_ROLLUP = f"""
+SELECT month, local_authority, {MEASURE_SUMS.format(n="facts")}
+FROM outcome_rollup WHERE grain = '' AND month BETWEEN :start AND :end AND {KINDS}
+GROUP BY 1, 2
+"""
+HAND_SQL_PENDING = f"""
+SELECT DATE_TRUNC('month', occurred_on) AS month, local_authority, {MEASURE_SUMS.format(n=1)}
+FROM outcome_fact JOIN outcome_fact_pending ON fact_id = id
+WHERE occurred_on BETWEEN :start AND :end AND {KINDS}
 GROUP BY 1, 2
 """
 
-def hand_written(conn: sa.Connection, start: date, end: date) -> None:
-    """The dashboard's counts in plain SQL: one scan, every measure a conditional sum."""
-    sqlite = conn.dialect.name == "sqlite"
 
-    def sql(text: str) -> str:
-        if sqlite:
-            text = text.replace("DATE_TRUNC('month', occurred_on)",
-                                "strftime('%Y-%m', occurred_on)")
-        return text
+def _dialect_sql(conn: sa.Connection, text: str) -> str:
+    if conn.dialect.name == "sqlite":
+        return text.replace("DATE_TRUNC('month', occurred_on)", "strftime('%Y-%m', occurred_on)")
+    return text
 
+
+def hand_written_facts(conn: sa.Connection, start: date, end: date) -> None:
+    """The dashboard's counts in plain SQL from the facts: one scan, conditional sums."""
+    conn.execute(sa.text(_dialect_sql(conn, HAND_SQL_FACTS)),
+                 {"start": start, "end": end}).all()
+
+
+def hand_written_rollup(conn: sa.Connection, start: date, end: date) -> None:
+    """The same counts in plain SQL the way the app reads them (the period is whole months)."""
     params = {"start": start, "end": end}
-    conn.execute(sa.text(sql(HAND_SQL_EVENTS)), params).all()
+    conn.execute(sa.text(HAND_SQL_ROLLUP), params).all()
+    conn.execute(sa.text(_dialect_sql(conn, HAND_SQL_PENDING)), params).all()
 
 
 def timed(label: str, fn, runs: int) -> float:
@@ -259,11 +295,18 @@ def main() -> None:
 
         app_ms = timed("dashboard figures (query layer, all tables)", build, args.runs)
 
-        def plain() -> None:
-            with db.engine.connect() as conn:
-                hand_written(conn, selection.filters.start, selection.filters.end)
+        start, end = selection.filters.start, selection.filters.end
 
-        sql_ms = timed("same counts in hand-written SQL", plain, args.runs)
+        def plain_rollup() -> None:
+            with db.engine.connect() as conn:
+                hand_written_rollup(conn, start, end)
+
+        def plain_facts() -> None:
+            with db.engine.connect() as conn:
+                hand_written_facts(conn, start, end)
+
+        sql_ms = timed("same counts, hand-written SQL on the roll-up", plain_rollup, args.runs)
+        facts_ms = timed("same counts, hand-written SQL on the facts", plain_facts, args.runs)
 
         from inclusion.auth.models import User
         from inclusion.auth.passwords import hash_password
@@ -297,8 +340,9 @@ def main() -> None:
     limit = 300 if backend == "postgresql" else 500
     print(f"dashboard page {page_ms:.0f} ms (target < {limit} ms): "
           f"{'met' if page_ms < limit else 'NOT met'}")
-    print(f"query layer / hand-written SQL = {app_ms / sql_ms:.2f}x (target within 2x): "
-          f"{'met' if app_ms <= 2 * sql_ms else 'NOT met'}")
+    print(f"query layer / hand-written SQL on the roll-up = {app_ms / sql_ms:.2f}x "
+          f"(target within 2x): {'met' if app_ms <= 2 * sql_ms else 'NOT met'}")
+    print(f"query layer / hand-written SQL on the facts = {app_ms / facts_ms:.2f}x")
     if pdf_ms is not None:
         print(f"PDF report {pdf_ms / 1000:.2f} s (target < 5 s): "
               f"{'met' if pdf_ms < 5000 else 'NOT met'}")

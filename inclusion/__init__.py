@@ -37,9 +37,10 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
 
     # Core models with no blueprint of their own still belong to the schema.
     import inclusion.sms.models  # noqa: F401
-    from inclusion.outcomes import milestones
+    from inclusion.outcomes import milestones, rollup
 
     milestones.listen()
+    rollup.listen()
 
     _register_blueprints(app)
 

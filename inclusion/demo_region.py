@@ -175,7 +175,7 @@ class Region:
         from inclusion.outcomes.milestones import milestones_for
 
         stamp = datetime.now(UTC)
-        rows = []
+        rows: list[dict[str, Any]] = []
         for r in residents:
             shaped = [SimpleNamespace(kind=k, occurred_on=on, detail=d, id=None)
                       for k, _, on, d in r.facts]
@@ -190,7 +190,16 @@ class Region:
                     "quantity": 1, "milestones": bits.get(index, 0), "recorded_at": stamp,
                 })
             r.facts.clear()
+        if not rows:
+            return
+        ids = self.ids("outcome_fact", len(rows))
+        for fact_id, row in zip(ids, rows, strict=True):
+            row["id"] = fact_id
         self.insert("outcome_fact", rows)
+        # Added into the monthly roll-up in the same transaction (no pending rows).
+        from inclusion.outcomes import rollup
+
+        rollup.add_range(self.conn, ids.start, ids.stop - 1)
 
     def reset_sequences(self) -> None:
         """On PostgreSQL, move each id sequence past the ids handed out here."""
@@ -460,11 +469,8 @@ def generate(*, residents: int, seed: int, password_hash: str, today: date | Non
             if progress is not None:
                 progress(size)
         region.reset_sequences()
-        conn.commit()
-        from inclusion.outcomes import rollup
-
-        rollup.refresh(db.session)
         if region.postgres:
+            conn.commit()
             # VACUUM sets the visibility map, so the outcome counts are index-only scans.
             conn.execution_options(isolation_level="AUTOCOMMIT").execute(
                 sa.text("VACUUM (ANALYZE)"))

@@ -23,11 +23,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import event, select, update
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
-from inclusion.outcomes.models import PENDING, ROLLED_UP, OutcomeFact
+from inclusion.outcomes.models import OutcomeFact, PendingFact
 
 _CHUNK = 500
 
@@ -105,25 +104,23 @@ def mark(session: Session, new_facts: Iterable[OutcomeFact]) -> None:
 
 def _take_out_of_rollup(session: Session, facts: list[OutcomeFact]) -> None:
     """Stored facts whose milestones are about to move: any already in the monthly roll-up
-    come back out of it (as they are stored) and wait to be rolled up again."""
+    come back out of it (as they are stored) and are made pending again."""
     from inclusion.outcomes import rollup
 
-    table = OutcomeFact.__table__
+    ids = [f.id for f in facts]
     with session.no_autoflush:
         rollup.lock_for_retraction(session)
-        # Locked and re-read, so a refresh that rolled them up since they were loaded is seen.
-        current = session.execute(
-            select(table).where(table.c.id.in_([f.id for f in facts])).with_for_update()
-        ).mappings().all()
-        rolled = [row for row in current if row["rollup_state"] == ROLLED_UP]
+        # Locked, so a refresh cannot claim them meanwhile; a refresh that claimed them since
+        # they were loaded has deleted their pending rows, and they count as rolled up.
+        waiting = set(session.scalars(
+            select(PendingFact.fact_id).where(PendingFact.fact_id.in_(ids)).with_for_update()))
+        rolled = [i for i in ids if i not in waiting]
         if not rolled:
             return
-        rollup.retract(session, rolled)
-        ids = [row["id"] for row in rolled]
-        session.execute(update(table).where(table.c.id.in_(ids)).values(rollup_state=PENDING))
-    by_id = {f.id: f for f in facts}
-    for fact_id in ids:
-        set_committed_value(by_id[fact_id], "rollup_state", PENDING)
+        table = OutcomeFact.__table__
+        stored = session.execute(select(table).where(table.c.id.in_(rolled))).mappings().all()
+        rollup.retract(session, stored)
+        rollup.mark_pending(session.connection(), rolled)
 
 
 def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:

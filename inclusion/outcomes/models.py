@@ -13,9 +13,7 @@ from sqlalchemy import (
     Index,
     Integer,
     PrimaryKeyConstraint,
-    SmallInteger,
     String,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -52,12 +50,6 @@ MOVED_OUT_OF_NON_USE = 1
 MOVED_TO_ENGAGED = 2
 FIRST_JOB_OUTCOME = 4
 
-# OutcomeFact.rollup_state: whether the fact is already added into outcome_rollup.
-PENDING = 0
-ROLLED_UP = 1
-# Only ever seen inside the transaction that is rolling the fact up (never committed).
-ROLLING = 2
-
 
 class OutcomeFact(Base):
     __tablename__ = "outcome_fact"
@@ -74,9 +66,6 @@ class OutcomeFact(Base):
               postgresql_include=["detail", "milestones", "quantity", "partner_id",
                                   "local_authority", "imd_decile", "age_band", "gender",
                                   "ethnic_group", "disability"]),
-        # Facts not yet in the roll-up: a small set that every count reads beside it.
-        Index("ix_outcome_fact_pending", "occurred_on",
-              postgresql_where=text("rollup_state <> 1"), sqlite_where=text("rollup_state <> 1")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -96,9 +85,15 @@ class OutcomeFact(Base):
     # Set when the fact is flushed (never by callers): which person milestones it marks.
     milestones: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    # Set by inclusion.outcomes.rollup (never by callers); a new fact is PENDING.
-    rollup_state: Mapped[int] = mapped_column(SmallInteger, default=PENDING,
-                                              server_default=str(PENDING))
+
+
+class PendingFact(Base):
+    """A fact not yet added into outcome_rollup (written with every fact the app records;
+    see inclusion.outcomes.rollup). A narrow table, so claiming a batch touches no fact."""
+
+    __tablename__ = "outcome_fact_pending"
+
+    fact_id: Mapped[int] = mapped_column(ForeignKey("outcome_fact.id"), primary_key=True)
 
 
 class OutcomeRollup(Base):

@@ -10,9 +10,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal_column, select
+from sqlalchemy import Date, Integer, and_, bindparam, case, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from inclusion.extensions import db
@@ -30,7 +31,7 @@ from inclusion.outcomes.measures import (
     MEASURES,
     Measure,
 )
-from inclusion.outcomes.models import ROLLED_UP, OutcomeFact, OutcomeRollup
+from inclusion.outcomes.models import OutcomeFact, OutcomeRollup, PendingFact
 from inclusion.reference import AUTHORITY_CHOICES, AUTHORITY_NAMES, AgeBand
 
 NOT_KNOWN = "Not known"
@@ -137,24 +138,12 @@ def _detail_predicate(measure: Measure, fact: Any, *, rolled: bool = False
     return and_(*clauses)
 
 
-def _scope(fact: Any, filters: Filters, start: date | None = None,
-           end: date | None = None) -> list[ColumnElement[bool]]:
-    clauses: list[ColumnElement[bool]] = [
-        fact.occurred_on >= (start or filters.start), fact.occurred_on <= (end or filters.end),
-    ]
-    if filters.authority:
-        clauses.append(fact.local_authority == filters.authority)
-    if filters.partner_id is not None:
-        clauses.append(fact.partner_id == filters.partner_id)
-    return clauses
-
-
 RawCounts = dict[tuple[Any, ...], dict[str, int]]
 
 
-def _month_expression(fact: Any) -> Any:
+def _month_expression(fact: Any, dialect: str) -> Any:
     # date_trunc is several times cheaper than two EXTRACTs over millions of rows.
-    if db.session.get_bind().dialect.name == "postgresql":
+    if dialect == "postgresql":
         return func.date_trunc("month", fact.occurred_on).label("month")
     return func.strftime("%Y-%m", fact.occurred_on).label("month")
 
@@ -166,15 +155,6 @@ def _month_of(value: Any) -> Month:
     return value.year, value.month
 
 
-def _group_columns(fact: Any, dims: Iterable[str]) -> list[Any]:
-    columns = [_month_expression(fact)]
-    for key in dims:
-        dim = DIMENSION_BY_KEY[key]
-        if dim.column:
-            columns.append(getattr(fact, dim.column).label(key))
-    return columns
-
-
 def _whole_months(start: date, end: date) -> tuple[date, date] | None:
     """The first and last day of the whole calendar months inside [start, end], if any."""
     first = start if start.day == 1 else (start.replace(day=28) + timedelta(days=4)).replace(day=1)
@@ -183,58 +163,91 @@ def _whole_months(start: date, end: date) -> tuple[date, date] | None:
     return (first, last) if first <= last else None
 
 
+def _sums(measures: tuple[Measure, ...], source: Any, *, rolled: bool) -> list[Any]:
+    """Every measure as a conditional sum: quantities for events, one per marked fact for
+    people (the roll-up keeps the number of facts for that)."""
+    def amount(m: Measure) -> Any:
+        if not m.person:
+            return source.quantity
+        return source.facts if rolled else 1
+
+    return [func.sum(case((_detail_predicate(m, source, rolled=rolled), amount(m)), else_=0))
+            .label(m.key) for m in measures]
+
+
+# Statements are built once per shape (SQLAlchemy then caches their compiled SQL too); the
+# dates, authority and partner are bound parameters.
+@lru_cache(maxsize=256)
+def _facts_statement(dialect: str, fact_dims: tuple[str, ...], measures: tuple[Measure, ...],
+                     by_authority: bool, by_partner: bool, pending_only: bool) -> Any:
+    f = OutcomeFact
+    group = [_month_expression(f, dialect),
+             *(getattr(f, DIMENSION_BY_KEY[d].column or "").label(d) for d in fact_dims)]
+    kinds = sorted({k for m in measures for k in m.kinds})
+    where = [f.kind.in_(kinds), f.occurred_on >= bindparam("start", type_=Date),
+             f.occurred_on <= bindparam("end", type_=Date)]
+    if by_authority:
+        where.append(f.local_authority == bindparam("authority"))
+    if by_partner:
+        where.append(f.partner_id == bindparam("partner", type_=Integer))
+    statement = select(*group, *_sums(measures, f, rolled=False))
+    if pending_only:
+        statement = statement.join_from(f, PendingFact, PendingFact.fact_id == f.id)
+    return statement.where(*where).group_by(*[c.name for c in group])
+
+
+@lru_cache(maxsize=256)
+def _rolled_statement(fact_dims: tuple[str, ...], measures: tuple[Measure, ...],
+                      grain: tuple[str, ...], by_authority: bool, by_partner: bool) -> Any:
+    r = OutcomeRollup
+    value_columns = {dim: (r.value1, r.value2)[i] for i, dim in enumerate(grain)}
+    columns: dict[str, Any] = {"authority": r.local_authority, **value_columns}
+    group = [r.month.label("month"), *(columns[d].label(d) for d in fact_dims)]
+    kinds = sorted({k for m in measures for k in m.kinds})
+    where = [r.grain == rollup.grain_name(grain), r.month >= bindparam("start", type_=Date),
+             r.month <= bindparam("end", type_=Date), r.kind.in_(kinds)]
+    if by_authority:
+        where.append(r.local_authority == bindparam("authority"))
+    if by_partner:
+        where.append(value_columns["partner"] == bindparam("partner"))
+    return (select(*group, *_sums(measures, r, rolled=True)).where(*where)
+            .group_by(*[c.name for c in group]))
+
+
+def _add_rows(out: RawCounts, rows: Any, fact_dims: tuple[str, ...],
+              measures: tuple[Measure, ...], rolled: bool) -> None:
+    for row in rows:
+        key = (*_month_of(row["month"]), *(
+            rollup.to_value(d, row[d]) if rolled and d != "authority" else row[d]
+            for d in fact_dims))
+        for m in measures:
+            if row[m.key]:
+                out[key][m.key] += int(row[m.key])
+
+
 def _add_facts(out: RawCounts, filters: Filters, fact_dims: tuple[str, ...],
                measures: tuple[Measure, ...], start: date, end: date,
                pending_only: bool = False) -> None:
     """Add the facts themselves from start to end (only those not rolled up, if asked)."""
-    f = OutcomeFact
-    group = _group_columns(f, fact_dims)
-    sums = [
-        func.sum(case((_detail_predicate(m, f), f.quantity if not m.person else 1), else_=0))
-        .label(m.key)
-        for m in measures
-    ]
-    kinds = sorted({k for m in measures for k in m.kinds})
-    where = [f.kind.in_(kinds), *_scope(f, filters, start, end)]
-    if pending_only:
-        # Written as the partial index's own predicate (not a bound value) so both
-        # PostgreSQL and SQLite read the few pending facts from that index.
-        where.append(f.rollup_state.op("<>")(literal_column(str(ROLLED_UP))))
-    query = select(*group, *sums).where(*where).group_by(*[c.name for c in group])
-    for row in db.session.execute(query).mappings():
-        key = (*_month_of(row["month"]), *(row[d] for d in fact_dims))
-        for m in measures:
-            if row[m.key]:
-                out[key][m.key] += int(row[m.key])
+    dialect = db.session.get_bind().dialect.name
+    statement = _facts_statement(dialect, fact_dims, measures, bool(filters.authority),
+                                 filters.partner_id is not None, pending_only)
+    params = {"start": start, "end": end, "authority": filters.authority,
+              "partner": filters.partner_id}
+    _add_rows(out, db.session.execute(statement, params).mappings(), fact_dims, measures,
+              rolled=False)
 
 
 def _add_rolled(out: RawCounts, filters: Filters, fact_dims: tuple[str, ...],
                 measures: tuple[Measure, ...], grain: tuple[str, ...],
                 months: tuple[date, date]) -> None:
     """Add the rolled-up facts of whole months from the grain that has every column needed."""
-    r = OutcomeRollup
-    value_columns = {dim: (r.value1, r.value2)[i] for i, dim in enumerate(grain)}
-    columns: dict[str, Any] = {"authority": r.local_authority, **value_columns}
-    group = [r.month.label("month"), *(columns[d].label(d) for d in fact_dims)]
-    sums = [
-        func.sum(case((_detail_predicate(m, r, rolled=True), r.facts if m.person else r.quantity),
-                      else_=0)).label(m.key)
-        for m in measures
-    ]
-    kinds = sorted({k for m in measures for k in m.kinds})
-    where = [r.grain == rollup.grain_name(grain), r.month >= months[0], r.month <= months[1],
-             r.kind.in_(kinds)]
-    if filters.authority:
-        where.append(r.local_authority == filters.authority)
-    if filters.partner_id is not None:
-        where.append(value_columns["partner"] == rollup.from_value(filters.partner_id))
-    query = select(*group, *sums).where(*where).group_by(*[c.name for c in group])
-    for row in db.session.execute(query).mappings():
-        key = (*_month_of(row["month"]), *(
-            row[d] if d == "authority" else rollup.to_value(d, row[d]) for d in fact_dims))
-        for m in measures:
-            if row[m.key]:
-                out[key][m.key] += int(row[m.key])
+    statement = _rolled_statement(fact_dims, measures, grain, bool(filters.authority),
+                                  filters.partner_id is not None)
+    params = {"start": months[0], "end": months[1], "authority": filters.authority,
+              "partner": rollup.from_value(filters.partner_id)}
+    _add_rows(out, db.session.execute(statement, params).mappings(), fact_dims, measures,
+              rolled=True)
 
 
 def _raw_counts(filters: Filters, dims: tuple[str, ...],

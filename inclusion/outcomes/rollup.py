@@ -2,22 +2,25 @@
 
 A financial year at regional scale is a million or more facts; counting them for every
 dashboard view is too slow. `outcome_rollup` holds the same facts added up per month, kind,
-detail, milestones and local authority, once for every *grain*: no further dimension, or one or
-two of partner, deprivation decile, age band, gender, ethnic group and disability. A count for
-whole months reads the smallest grain that has every column it groups or filters by, plus the
-facts not yet rolled up (see inclusion.outcomes.query), so every figure is exact at every
-moment, whether or not the roll-up has caught up.
+detail (where a measure reads it), milestones and local authority, once for every *grain*: no
+further dimension; one of partner, deprivation decile, age band, gender, ethnic group and
+disability; or the pairs the PDF report prints. A count for whole months reads the grain that
+has exactly the columns it groups or filters by, plus the facts not yet rolled up (see
+inclusion.outcomes.query), so every figure is exact at every moment, whether or not the
+roll-up has caught up.
 
-How facts get in: a new fact is PENDING. `refresh` moves pending facts into the roll-up in
-batches and marks them ROLLED_UP, in one transaction per batch. It runs from
-`flask outcomes rollup` (a cron job every few minutes), after bulk loads, and from the dashboard
-when many facts are waiting. On PostgreSQL the batch is claimed with FOR UPDATE SKIP LOCKED in
-the same statement that marks it, so a fact committed while a refresh runs is simply left for
-the next one; on SQLite, writers are serialised and the batch is claimed by its first write.
+How facts get in: every fact the app records gets a row in `outcome_fact_pending` in the same
+flush. `refresh` claims pending rows in batches (deleting them) and adds their facts into every
+grain, one transaction per batch. It runs from `flask outcomes rollup` (a cron job every few
+minutes) and from the dashboard when many facts are waiting. On PostgreSQL a batch is claimed
+with FOR UPDATE SKIP LOCKED in the statement that deletes it, so a fact committed meanwhile is
+left for the next refresh; on SQLite, writers are serialised and the claim is the first write.
+Bulk loads (the region generator, benchmarks) write no pending rows: `add_range` adds their
+facts straight in, in the transaction that wrote them.
 
 How facts change: only their `milestones` bits, when a back-dated fact becomes a person's first
 (inclusion.outcomes.milestones). If the fact is already rolled up, `retract` takes its old
-contribution back out of every grain, and the fact goes back to PENDING to be added again.
+contribution back out of every grain and the fact is made pending again.
 """
 
 from __future__ import annotations
@@ -25,26 +28,28 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import date
-from itertools import combinations
 from typing import Any
 
 from sqlalchemy import (
     Date,
     String,
+    bindparam,
+    case,
     cast,
     column,
+    event,
     func,
     literal,
     literal_column,
     select,
     table,
     text,
-    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from inclusion.outcomes.models import PENDING, ROLLED_UP, ROLLING, OutcomeFact, OutcomeRollup
+from inclusion.outcomes.models import FactKind, OutcomeFact, OutcomeRollup, PendingFact
 
 # The dimensions a grain may keep beside the local authority, in the order grain names use.
 ROLLUP_COLUMNS: dict[str, str] = {
@@ -55,8 +60,11 @@ ROLLUP_COLUMNS: dict[str, str] = {
     "ethnicity": "ethnic_group",
     "disability": "disability",
 }
-GRAINS: tuple[tuple[str, ...], ...] = tuple(
-    combo for size in range(3) for combo in combinations(ROLLUP_COLUMNS, size))
+# Two dimensions at once only for the pairs the PDF report always prints; any other pair is
+# counted from the facts (slower, and rare). Every pair multiplies the roll-up's size, and
+# a pair with partner would hold about one row per fact.
+PAIRS: tuple[tuple[str, str], ...] = (("age", "gender"), ("ethnicity", "disability"))
+GRAINS: tuple[tuple[str, ...], ...] = ((), *((d,) for d in ROLLUP_COLUMNS), *PAIRS)
 INTEGER_DIMENSIONS = frozenset({"partner", "imd"})
 # An advisory lock key (any constant): one refresh at a time, and no retraction during one.
 _LOCK_KEY = 740_221_001
@@ -67,19 +75,30 @@ _FACT_COLUMNS = ("kind", "occurred_on", "detail", "milestones", "local_authority
                  "disability", "quantity")
 
 
+def _detail_kinds() -> frozenset[FactKind]:
+    """Kinds whose detail a measure reads; every other kind is rolled up with detail ''
+    (a device kind or scheme id would only multiply the rows)."""
+    from inclusion.outcomes.measures import MEASURES
+
+    return frozenset(kind for m in MEASURES if not m.person
+                     and (m.detail_in is not None or m.detail_not_in is not None)
+                     for kind in m.kinds)
+
+
+DETAIL_KINDS = _detail_kinds()
+
+
 def grain_name(grain: tuple[str, ...]) -> str:
     return "+".join(grain)
 
 
 def grain_for(dims: Iterable[str], *, partner_filter: bool) -> tuple[str, ...] | None:
     """The grain that can answer a count grouped by `dims` (time and authority are in every
-    grain), or None when it needs more than two of the other dimensions."""
+    grain), or None when no grain holds exactly the other dimensions it needs."""
     wanted = {d for d in dims if d in ROLLUP_COLUMNS}
     if partner_filter:
         wanted.add("partner")
-    if len(wanted) > 2:
-        return None
-    return tuple(d for d in ROLLUP_COLUMNS if d in wanted)
+    return next((grain for grain in GRAINS if set(grain) == wanted), None)
 
 
 def to_value(dim: str, stored: str) -> Any:
@@ -93,12 +112,14 @@ def from_value(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _is_postgresql(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
+def _is_postgresql(connection: Session | Connection) -> bool:
+    if isinstance(connection, Connection):
+        return connection.dialect.name == "postgresql"
+    return connection.get_bind().dialect.name == "postgresql"
 
 
-def _insert(session: Session) -> Any:
-    return (postgresql.insert if _is_postgresql(session) else sqlite.insert)(OutcomeRollup)
+def _insert(connection: Session | Connection) -> Any:
+    return (postgresql.insert if _is_postgresql(connection) else sqlite.insert)(OutcomeRollup)
 
 
 def _upsert(statement: Any) -> Any:
@@ -110,8 +131,8 @@ def _upsert(statement: Any) -> Any:
     )
 
 
-def _month(session: Session, column: Any) -> Any:
-    if _is_postgresql(session):
+def _month(connection: Session | Connection, column: Any) -> Any:
+    if _is_postgresql(connection):
         return cast(func.date_trunc("month", column), Date)
     return func.date(column, "start of month")
 
@@ -121,10 +142,11 @@ def _as_text(column: Any) -> Any:
     return func.coalesce(cast(column, String), literal_column("''"))
 
 
-def _aggregate(session: Session, source: Any) -> None:
+def _aggregate(connection: Session | Connection, source: Any) -> None:
     """Add every row of `source` (a table or subquery with the fact columns) into every grain."""
-    month = _month(session, source.c.occurred_on).label("month")
-    detail = _as_text(source.c.detail).label("detail")
+    month = _month(connection, source.c.occurred_on).label("month")
+    detail = case((source.c.kind.in_(sorted(DETAIL_KINDS)), _as_text(source.c.detail)),
+                  else_=literal_column("''")).label("detail")
     for grain in GRAINS:
         values = [_as_text(source.c[ROLLUP_COLUMNS[d]]) for d in grain]
         values += [literal_column("''")] * (2 - len(values))
@@ -143,66 +165,68 @@ def _aggregate(session: Session, source: Any) -> None:
         )
         columns = ["grain", "month", "kind", "detail", "milestones", "local_authority",
                    "value1", "value2", "quantity", "facts"]
-        session.execute(_upsert(_insert(session).from_select(columns, query)))
-
-
-def pending_count(session: Session) -> int:
-    return int(session.scalar(select(func.count()).select_from(OutcomeFact).where(
-        OutcomeFact.rollup_state != ROLLED_UP)) or 0)
+        connection.execute(_upsert(_insert(connection).from_select(columns, query)))
 
 
 _BATCH_TABLE = table("outcome_rollup_batch",
                      *[column(c, OutcomeFact.__table__.c[c].type) for c in _FACT_COLUMNS])
 
 
-def _refresh_batch_postgresql(session: Session, limit: int) -> int:
+def pending_count(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(PendingFact)) or 0)
+
+
+def _claim_postgresql(session: Session, limit: int) -> int:
     columns = ", ".join(_FACT_COLUMNS)
-    returned = ", ".join(f"outcome_fact.{c}" for c in _FACT_COLUMNS)
+    joined = ", ".join(f"f.{c}" for c in _FACT_COLUMNS)
     # Column names are this module's constants, never input.
     session.execute(text(
         "CREATE TEMPORARY TABLE IF NOT EXISTS outcome_rollup_batch ON COMMIT DELETE ROWS "  # noqa: S608
         f"AS SELECT {columns} FROM outcome_fact WITH NO DATA"))
-    # One statement claims, marks and copies the batch, so a fact committed meanwhile (or
-    # locked by a transaction moving its milestones) is left for the next refresh.
-    moved = session.execute(text(
-        f"WITH claimed AS (SELECT id FROM outcome_fact WHERE rollup_state = {PENDING} "  # noqa: S608
-        "ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED), "
-        f"moved AS (UPDATE outcome_fact SET rollup_state = {ROLLED_UP} FROM claimed "
-        f"WHERE outcome_fact.id = claimed.id RETURNING {returned}) "
-        f"INSERT INTO outcome_rollup_batch ({columns}) SELECT {columns} FROM moved"),
-        {"limit": limit}).rowcount
-    if moved:
-        _aggregate(session, _BATCH_TABLE)
-    return int(moved or 0)
+    # One statement claims, deletes and copies the batch, so a fact committed meanwhile (or
+    # held by a transaction moving its milestones) is left for the next refresh.
+    return int(session.execute(text(
+        "WITH claimed AS (DELETE FROM outcome_fact_pending WHERE fact_id IN ("  # noqa: S608
+        "SELECT fact_id FROM outcome_fact_pending ORDER BY fact_id LIMIT :limit "
+        "FOR UPDATE SKIP LOCKED) RETURNING fact_id) "
+        f"INSERT INTO outcome_rollup_batch ({columns}) SELECT {joined} "
+        "FROM outcome_fact f JOIN claimed ON f.id = claimed.fact_id"),
+        {"limit": limit}).rowcount or 0)
 
 
-def _refresh_batch_sqlite(session: Session, limit: int) -> int:
-    # The first write takes SQLite's write lock, so nothing else commits until we do.
-    claimed = select(OutcomeFact.id).where(OutcomeFact.rollup_state == PENDING).order_by(
-        OutcomeFact.id).limit(limit).scalar_subquery()
-    moved = session.execute(update(OutcomeFact).where(OutcomeFact.id.in_(claimed)).values(
-        rollup_state=ROLLING).execution_options(synchronize_session=False)).rowcount
-    if moved:
-        fact = OutcomeFact.__table__
-        source = select(*[fact.c[c] for c in _FACT_COLUMNS]).where(
-            fact.c.rollup_state == ROLLING).subquery("batch")
-        _aggregate(session, source)
-        session.execute(update(OutcomeFact).where(OutcomeFact.rollup_state == ROLLING).values(
-            rollup_state=ROLLED_UP).execution_options(synchronize_session=False))
-    return int(moved or 0)
+def _claim_sqlite(session: Session, limit: int) -> int:
+    # The DELETE is the transaction's first write: it takes SQLite's write lock, so nothing
+    # else commits until this batch does.
+    claimed = list(session.execute(text(
+        "DELETE FROM outcome_fact_pending WHERE fact_id IN (SELECT fact_id FROM "
+        "outcome_fact_pending ORDER BY fact_id LIMIT :limit) RETURNING fact_id"),
+        {"limit": limit}).scalars())
+    columns = ", ".join(_FACT_COLUMNS)
+    session.execute(text(
+        "CREATE TEMPORARY TABLE IF NOT EXISTS outcome_rollup_batch AS "  # noqa: S608
+        f"SELECT {columns} FROM outcome_fact WHERE 0"))
+    session.execute(text("DELETE FROM temp.outcome_rollup_batch"))
+    copy = text(
+        f"INSERT INTO temp.outcome_rollup_batch ({columns}) SELECT {columns} "  # noqa: S608
+        "FROM outcome_fact WHERE id IN :ids").bindparams(bindparam("ids", expanding=True))
+    for start in range(0, len(claimed), 500):
+        session.execute(copy, {"ids": claimed[start:start + 500]})
+    return len(claimed)
 
 
 def refresh(session: Session, *, batch: int = BATCH, commit: bool = True) -> int:
-    """Move pending facts into the roll-up; returns how many. With `commit`, each batch is
-    its own transaction (for the CLI and bulk loads); without, one batch only, left for the
+    """Add pending facts into the roll-up; returns how many. With `commit`, every batch is
+    its own transaction until none are left (the CLI); without, one batch only, for the
     caller to commit."""
     total = 0
     while True:
         if _is_postgresql(session):
             session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
-            moved = _refresh_batch_postgresql(session, batch)
+            moved = _claim_postgresql(session, batch)
         else:
-            moved = _refresh_batch_sqlite(session, batch)
+            moved = _claim_sqlite(session, batch)
+        if moved:
+            _aggregate(session, _BATCH_TABLE)
         total += moved
         if not commit:
             return total
@@ -213,15 +237,29 @@ def refresh(session: Session, *, batch: int = BATCH, commit: bool = True) -> int
 
 def catch_up(session: Session, limit: int) -> int:
     """Roll up one batch of `limit` facts when more than that are waiting (left for the
-    caller to commit): a dashboard's safety net for a deployment whose cron job is not
+    caller to commit): the dashboard's safety net for a deployment whose cron job is not
     running yet. Counts are exact either way; this keeps them fast."""
     waiting = session.scalar(select(func.count()).select_from(
-        select(OutcomeFact.id).where(
-            OutcomeFact.rollup_state.op("<>")(literal_column(str(ROLLED_UP))))
-        .limit(limit + 1).subquery()))
+        select(PendingFact.fact_id).limit(limit + 1).subquery()))
     if not waiting or waiting <= limit:
         return 0
     return refresh(session, batch=limit, commit=False)
+
+
+def add_range(connection: Connection, first_id: int, last_id: int) -> None:
+    """Add facts first_id..last_id, bulk-loaded without pending rows, into the roll-up (in
+    the caller's transaction, so the facts and their sums commit together)."""
+    fact = OutcomeFact.__table__
+    source = select(*[fact.c[c] for c in _FACT_COLUMNS]).where(
+        fact.c.id.between(first_id, last_id)).subquery("loaded")
+    _aggregate(connection, source)
+
+
+def mark_pending(connection: Session | Connection, fact_ids: Iterable[int]) -> None:
+    """Record facts as waiting to be rolled up."""
+    rows = [{"fact_id": fact_id} for fact_id in fact_ids]
+    if rows:
+        connection.execute(PendingFact.__table__.insert(), rows)
 
 
 def lock_for_retraction(session: Session) -> None:
@@ -238,7 +276,8 @@ def retract(session: Session, old_facts: Iterable[Mapping[str, Any]]) -> None:
         month = date(occurred.year, occurred.month, 1)
         for grain in GRAINS:
             values = [from_value(fact[ROLLUP_COLUMNS[d]]) for d in grain] + ["", ""]
-            key = (grain_name(grain), month, fact["kind"], from_value(fact["detail"]),
+            detail = from_value(fact["detail"]) if fact["kind"] in DETAIL_KINDS else ""
+            key = (grain_name(grain), month, fact["kind"], detail,
                    fact["milestones"], fact["local_authority"], values[0], values[1])
             deltas[key][0] -= fact["quantity"]
             deltas[key][1] -= 1
@@ -253,5 +292,18 @@ def retract(session: Session, old_facts: Iterable[Mapping[str, Any]]) -> None:
     session.execute(_upsert(_insert(session).values(rows)))
 
 
-__all__ = ["GRAINS", "PENDING", "ROLLED_UP", "catch_up", "grain_for", "grain_name", "lock_for_retraction",
-           "pending_count", "refresh", "retract", "to_value"]
+def _after_flush(session: Session, flush_context: Any) -> None:
+    # Ids are assigned by now; the session's `new` still lists what this flush inserted.
+    new = [obj.id for obj in session.new if isinstance(obj, OutcomeFact)]
+    if new:
+        mark_pending(session.connection(), new)
+
+
+def listen() -> None:
+    """Give every fact flushed through the ORM its pending row (idempotent)."""
+    if not event.contains(Session, "after_flush", _after_flush):
+        event.listen(Session, "after_flush", _after_flush)
+
+
+__all__ = ["GRAINS", "add_range", "catch_up", "grain_for", "grain_name", "lock_for_retraction",
+           "mark_pending", "pending_count", "refresh", "retract", "to_value"]

@@ -1,14 +1,14 @@
 """outcome rollup: facts added up by month and a few dimensions, kept beside the facts
 
 `outcome_rollup` holds the facts' sums per month, kind, detail, milestones and local authority
-for each grain (none, one or two of partner, deprivation decile, age, gender, ethnic group and
-disability); `outcome_fact.rollup_state` says whether a fact is in it yet. Existing facts
-start PENDING: the dashboard stays exact (it reads pending facts beside the roll-up) and
-`flask outcomes rollup` adds them in. See inclusion/outcomes/rollup.py.
+for each grain (none, or one of partner, deprivation decile, age, gender, ethnic group and
+disability, or the report's pairs); `outcome_fact_pending` lists facts not added in yet. Every
+existing fact starts pending: counts stay exact (they read pending facts beside the roll-up)
+and `flask outcomes rollup` adds them in. See inclusion/outcomes/rollup.py.
 
 Revision ID: 0012_outcome_rollup
 Revises: 0011_account_security
-Create Date: 2026-11-28 01:45:15.482883
+Create Date: 2026-11-28 02:00:01.403264
 
 """
 from alembic import op
@@ -36,15 +36,14 @@ def upgrade() -> None:
     sa.Column('facts', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('grain', 'month', 'kind', 'detail', 'milestones', 'local_authority', 'value1', 'value2', name='pk_outcome_rollup')
     )
-    with op.batch_alter_table('outcome_fact', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('rollup_state', sa.SmallInteger(), server_default='0', nullable=False))
-        batch_op.create_index('ix_outcome_fact_pending', ['occurred_on'], unique=False, postgresql_where=sa.text('rollup_state <> 1'), sqlite_where=sa.text('rollup_state <> 1'))
-
+    op.create_table('outcome_fact_pending',
+    sa.Column('fact_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['fact_id'], ['outcome_fact.id'], name=op.f('fk_outcome_fact_pending_fact_id_outcome_fact')),
+    sa.PrimaryKeyConstraint('fact_id', name=op.f('pk_outcome_fact_pending'))
+    )
+    op.execute("INSERT INTO outcome_fact_pending (fact_id) SELECT id FROM outcome_fact")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('outcome_fact', schema=None) as batch_op:
-        batch_op.drop_index('ix_outcome_fact_pending', postgresql_where=sa.text('rollup_state <> 1'), sqlite_where=sa.text('rollup_state <> 1'))
-        batch_op.drop_column('rollup_state')
-
+    op.drop_table('outcome_fact_pending')
     op.drop_table('outcome_rollup')

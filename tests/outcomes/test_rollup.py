@@ -78,7 +78,7 @@ def _selections(partner_id: int) -> list[query.Filters]:
 
 DIMENSION_SETS: list[tuple[str, ...]] = [
     (), ("authority",), ("partner",), ("imd",), ("age", "gender"), ("partner", "disability"),
-    ("authority", "ethnicity"),
+    ("authority", "ethnicity"), ("disability", "ethnicity"),
     ("imd", "age", "ethnicity"),  # more than any grain holds: counted from the facts
 ]
 
