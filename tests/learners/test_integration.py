@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import distinct, func, select
 
+from inclusion.audit.models import AuditEntry
 from inclusion.extensions import db, utcnow
 from inclusion.outcomes.models import OutcomeFact
 from inclusion.outcomes.summary import headline
@@ -141,6 +142,37 @@ def test_erasing_a_referred_resident_leaves_nothing_of_them_anywhere(
     assert fund_services.grant_delivery(enrolment.cohort.grant) == delivery_before
     assert _fact_counts() == facts_before
     assert (_figures(None), _figures(partner.id), _figures(other_partner.id)) == figures_before
+
+
+def test_erasure_leaves_nothing_of_a_consent_override_reason(
+        client, login_as, partner, other_partner):
+    # No sharing consent: staff override it, with free text about the person.
+    target = factories.make_resident(partner, **TARGET)
+    offer = make_offer(other_partner, title="Cyber bootcamp")
+    db.session.commit()
+    reason = "Mrs Wojcik-Pemberton is housebound after her stroke and agreed on the doorstep"
+    login_as("staff", partner)
+    response = client.post(f"/learners/offers/{offer.id}/refer/{target.id}",
+                           data={"override_reason": reason})
+    assert response.status_code == 302
+    referral = db.session.scalar(select(Referral).where(Referral.resident_id == target.id))
+    assert referral.consent_overridden is True
+    # The scan can fail: before erasure it finds the reason, on the referral only.
+    assert {hit.table for hit in scan_database([reason])} == {"referral"}
+    needles = needles_for(target)
+    login_as("partner_admin", partner)
+
+    response = client.post(f"/privacy/residents/{target.id}/erase", data=ERASE)
+
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert scan_database([reason]) == []
+    assert scan_database(needles) == []
+    # That consent was overridden stays on record, on the referral and in the audit log.
+    assert db.session.get(Referral, referral.id).consent_overridden is True
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == "referral consent overridden",
+        AuditEntry.entity_id == referral.id)) == 1
 
 
 def test_receiving_partner_no_longer_sees_the_erased_residents_details(
