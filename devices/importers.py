@@ -6,7 +6,7 @@ import csv
 import enum
 import io
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import current_app
@@ -203,12 +203,12 @@ def import_devices(*, batch: DonationBatch, content: bytes, user_id: int | None
         }
         for tag, d in zip(tags, (data for _, data in rows), strict=True)
     ]
-    _bulk_insert(Device.__table__, device_rows)
+    _bulk_insert(cast(sa.Table, Device.__table__), device_rows)
     wanted = set(tags)
     ids = [device_id for device_id, tag in db.session.execute(
         select(Device.id, Device.asset_tag).where(Device.batch_id == batch.id)
     ) if tag in wanted]
-    _bulk_insert(DeviceEvent.__table__, [
+    _bulk_insert(cast(sa.Table, DeviceEvent.__table__), [
         {"device_id": device_id, "at": now, "action": "received",
          "to_status": DeviceStatus.RECEIVED, "from_status": None, "user_id": user_id,
          "partner_id": batch.partner_id, "to_partner_id": None, "note": f"batch {batch.id}"}

@@ -126,7 +126,7 @@ class TestConfig(BaseConfig):
     ENV_NAME = "test"
     TESTING = True
     ACCEPT_DRAMA_NUMBERS = True
-    SECRET_KEY = "test-secret-key-not-for-production"
+    SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105 - tests only, not a secret
     # External services point at addresses that fail loudly if anything reaches them.
     SMTP_HOST = None
     PUBLIC_BASE_URL = "http://localhost"

@@ -42,7 +42,9 @@ def normalise_phone(value: str) -> str:
     try:
         number = phonenumbers.parse(value, "GB")
     except phonenumbers.NumberParseException as exc:
-        raise ValidationError("Enter a phone number, like 07700 900 982 or +44 121 496 0000") from exc
+        raise ValidationError(
+            "Enter a phone number, like 07700 900 982 or +44 121 496 0000"
+        ) from exc
     valid = phonenumbers.is_valid_number(number)
     if not valid and current_app.config.get("ACCEPT_DRAMA_NUMBERS"):
         national = phonenumbers.national_significant_number(number)

@@ -94,7 +94,7 @@ def current_partner_id() -> int:
     return partner.id
 
 
-def scoped(model: type[M]) -> Select[tuple[M]]:
+def scoped(model: type[M]) -> Select[M]:
     """`select(model)` limited to the acting partner's records: written once, used everywhere."""
     return select(model).where(model.partner_id == current_partner_id())  # type: ignore[attr-defined]
 
@@ -105,7 +105,8 @@ def get_scoped_or_404(model: type[M], record_id: Any) -> M:
         key = int(record_id)
     except (TypeError, ValueError):
         abort(404)
-    record = db.session.scalar(scoped(model).where(model.id == key))  # type: ignore[attr-defined]
+    query = scoped(model).where(model.id == key)  # type: ignore[attr-defined]
+    record = db.session.scalar(query)
     if record is None:
         abort(404)
     return record

@@ -7,11 +7,12 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from inclusion.auth.models import User
 from argon2 import PasswordHasher
 
+from inclusion.auth.models import User
 from inclusion.config import TestConfig
 from inclusion.extensions import db
+from inclusion.reference import AgeBand
 from inclusion.residents.models import (
     Assessment,
     AssessmentKind,
@@ -25,7 +26,6 @@ from inclusion.residents.models import (
     Resident,
     classify,
 )
-from inclusion.reference import AgeBand
 from inclusion.tenancy import Membership, Partner, PartnerKind, PartnerRole
 
 PASSWORD = "correct horse battery staple"

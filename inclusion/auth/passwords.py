@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -15,7 +16,10 @@ COMMON_PASSWORD_COUNT = 10_000
 
 @lru_cache(maxsize=4)
 def _hasher_for(params: tuple[tuple[str, int], ...]) -> PasswordHasher:
-    return PasswordHasher(**dict(params))
+    # PasswordHasher's keywords have several types (costs, encoding, hash type): mypy cannot
+    # check a **dict against them, so the settings are passed as a loosely typed dict.
+    settings: dict[str, Any] = dict(params)
+    return PasswordHasher(**settings)
 
 
 def _hasher() -> PasswordHasher:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,8 +31,8 @@ class Panel:
 PanelSource = Callable[[int], list[Panel]]
 
 
-def register(bp: Blueprint, *, actions: list[QuickAction] = (), panels: PanelSource | None = None
-             ) -> None:  # type: ignore[assignment]
+def register(bp: Blueprint, *, actions: Sequence[QuickAction] = (),
+             panels: PanelSource | None = None) -> None:
     """Called by a domain package: add quick actions and an open-work source to staff homes."""
 
     def _record(state: Any) -> None:

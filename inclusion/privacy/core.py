@@ -88,10 +88,12 @@ def erase_core(resident: Resident) -> list[int]:
         .where(SmsMessage.resident_id == resident.id, SmsMessage.status == MessageStatus.PENDING)
         .values(status=MessageStatus.FAILED, error_code=ERASED_ERROR_CODE, status_at=now)
     )
+    # The provider's message id goes with the number: Twilio keeps the number and the text in
+    # its own logs under that id, so anyone holding both could look the person up again.
     db.session.execute(
         update(SmsMessage)
         .where(SmsMessage.resident_id == resident.id)
-        .values(body="", to="", error_message=None)
+        .values(body="", to="", error_message=None, provider_id=None)
     )
     db.session.flush()
     return []

@@ -375,7 +375,7 @@ def add_assessment(
     return assessment
 
 
-def search_query(text: str) -> Select[tuple[Resident]]:
+def search_query(text: str) -> Select[Resident]:
     """The acting partner's residents matching a name, phone or postcode.
 
     Every word of a name must appear (so "amina khan" finds "Amina Begum Khan"); a phone

@@ -15,9 +15,15 @@ from inclusion.sms.text import Purpose, measure, register_purpose, render
 
 
 class Recipient(Protocol):
-    id: int
-    phone: str | None
-    preferred_language: str
+    """What the outbox reads from a resident. The members are read-only (properties), so a
+    model or a frozen dataclass whose attributes are typed more narrowly still matches."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def phone(self) -> str | None: ...
+    @property
+    def preferred_language(self) -> str: ...
 
     def has_consent(self, kind: Any) -> bool: ...
 

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from inclusion.extensions import Base, Timestamped, UTCDateTime, enum_type, utcnow
 
@@ -86,6 +86,13 @@ class SmsMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     status_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @validates("provider_id")
+    def _no_provider_id_once_erased(self, key: str, value: str | None) -> str | None:
+        # Erasure empties the number and drops the provider's id, which leads back to the
+        # number in the provider's logs. A text that was mid-send when its resident was erased,
+        # or a late receipt, must not bring the id back: a message with no number keeps none.
+        return None if self.to == "" else value
 
     @property
     def is_final(self) -> bool:

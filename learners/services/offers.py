@@ -170,6 +170,7 @@ def response_records(offer_ids: list[int], *, now: datetime | None = None
             select(Referral.offer_id, Referral.sent_at, Referral.responded_at)
             .where(counted, Referral.responded_at.is_not(None))
         ):
+            assert responded_at is not None  # the query asks for answered referrals only
             waits.setdefault(offer_id, []).append(
                 (responded_at - sent_at).total_seconds() / 86400)
         medians = {k: statistics.median(v) for k, v in waits.items()}

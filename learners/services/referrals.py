@@ -111,7 +111,8 @@ def send_referral(
 ) -> Referral:
     """Refer one of the partner's residents to an offer.
 
-    Needs the resident's active referral-sharing consent, or an override reason (audited).
+    Needs the resident's active referral-sharing consent, or an override reason: the reason
+    is kept on the referral, and the audit log records only that the consent was overridden.
     Raises ValidationError (closed offer, no consent, unknown field) or ConflictError (an open
     referral of this resident to this offer already exists).
     """
@@ -169,9 +170,11 @@ def send_referral(
                  partner_id=from_partner_id, user_id=user_id,
                  fields=["name", "phone", "email", *referral.shared_fields])
     if not has_consent:
+        # Only the fact of the override: the reason is free text that may describe the
+        # person, so it lives on the referral, which erasure and retention clear, and never
+        # in the append-only audit log, which they cannot.
         audit.record("referral consent overridden", entity_type="referral",
-                     entity_id=referral.id, partner_id=from_partner_id, user_id=user_id,
-                     detail=reason[:200])
+                     entity_id=referral.id, partner_id=from_partner_id, user_id=user_id)
     record_fact(FactKind.REFERRAL_MADE, resident=resident, partner_id=from_partner_id,
                 occurred_on=now.date(), detail=offer.kind.value)
     _text_resident(referral, "sent")

@@ -7,9 +7,9 @@ from datetime import date, timedelta
 
 from sqlalchemy import distinct, func, select
 
+from inclusion.audit.models import AuditEntry
 from inclusion.extensions import db, utcnow
 from inclusion.outcomes.models import OutcomeFact
-from inclusion.outcomes.summary import headline
 from inclusion.privacy import retention
 from inclusion.privacy.models import Erasure, ErasureReason, SubjectAccessRequest
 from inclusion.residents.models import ConsentKind
@@ -25,7 +25,11 @@ from tests.learners.factories import (
     make_referral,
     make_round,
 )
-from tests.privacy.helpers import registered_with_facts, resident_with_history
+from tests.privacy.helpers import (
+    published_counts,
+    registered_with_facts,
+    resident_with_history,
+)
 from tests.privacy.scan import needles_for, scan_database
 
 TARGET = dict(name="Agnieszka Wójcik-Pemberton", phone="+441214960777",
@@ -96,10 +100,6 @@ def test_provider_sees_its_own_learners_cohort_linked_from_the_resident_page(
 # -- erasure ---------------------------------------------------------------------------------
 
 
-def _figures(partner_id):
-    return [f.value.text for f in headline(partner_id=partner_id)["figures"]]
-
-
 def _fact_counts():
     total = db.session.scalar(select(func.count()).select_from(OutcomeFact))
     people = db.session.scalar(select(func.count(distinct(OutcomeFact.resident_key))))
@@ -109,13 +109,16 @@ def _fact_counts():
 def test_erasing_a_referred_resident_leaves_nothing_of_them_anywhere(
         client, login_as, partner, other_partner):
     target, referral, declined, enrolment = _referred_and_enrolled(partner, other_partner)
-    registered_with_facts(partner, 8)
+    registered_with_facts(partner, 7)
     db.session.commit()
     needles = needles_for(target)
     before = {hit.table for hit in scan_database(needles)}
     # The scan can fail: the referral's snapshot and note, and the decline, hold the person.
     assert {"referral", "referral_event"} <= before
-    figures_before = (_figures(None), _figures(partner.id), _figures(other_partner.id))
+    figures_before = (published_counts(), published_counts(partner.id),
+                      published_counts(other_partner.id))
+    # Eight people: erasing one would drop the published figure from 10 to * if facts went.
+    assert figures_before[0]["residents_supported"].text == "10"
     facts_before = _fact_counts()
     delivery_before = fund_services.grant_delivery(enrolment.cohort.grant)
     login_as("partner_admin", partner)
@@ -140,7 +143,39 @@ def test_erasing_a_referred_resident_leaves_nothing_of_them_anywhere(
     assert db.session.get(Enrolment, enrolment.id).resident_id is None
     assert fund_services.grant_delivery(enrolment.cohort.grant) == delivery_before
     assert _fact_counts() == facts_before
-    assert (_figures(None), _figures(partner.id), _figures(other_partner.id)) == figures_before
+    assert (published_counts(), published_counts(partner.id),
+            published_counts(other_partner.id)) == figures_before
+
+
+def test_erasure_leaves_nothing_of_a_consent_override_reason(
+        client, login_as, partner, other_partner):
+    # No sharing consent: staff override it, with free text about the person.
+    target = factories.make_resident(partner, **TARGET)
+    offer = make_offer(other_partner, title="Cyber bootcamp")
+    db.session.commit()
+    reason = "Mrs Wojcik-Pemberton is housebound after her stroke and agreed on the doorstep"
+    login_as("staff", partner)
+    response = client.post(f"/learners/offers/{offer.id}/refer/{target.id}",
+                           data={"override_reason": reason})
+    assert response.status_code == 302
+    referral = db.session.scalar(select(Referral).where(Referral.resident_id == target.id))
+    assert referral.consent_overridden is True
+    # The scan can fail: before erasure it finds the reason, on the referral only.
+    assert {hit.table for hit in scan_database([reason])} == {"referral"}
+    needles = needles_for(target)
+    login_as("partner_admin", partner)
+
+    response = client.post(f"/privacy/residents/{target.id}/erase", data=ERASE)
+
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert scan_database([reason]) == []
+    assert scan_database(needles) == []
+    # That consent was overridden stays on record, on the referral and in the audit log.
+    assert db.session.get(Referral, referral.id).consent_overridden is True
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == "referral consent overridden",
+        AuditEntry.entity_id == referral.id)) == 1
 
 
 def test_receiving_partner_no_longer_sees_the_erased_residents_details(

@@ -113,14 +113,18 @@ def test_consent_override_needs_a_reason_and_is_audited(client, sign_in, partner
                         data={"override_reason": "urgent"})
     assert "There is a problem" in short.get_data(as_text=True)
     assert _count(Referral) == 0
+    reason = "Resident agreed by phone; form to follow on Monday"
     response = client.post(f"/learners/offers/{offer.id}/refer/{resident.id}", data={
-        "override_reason": "Resident agreed by phone; form to follow on Monday"})
+        "override_reason": reason})
     assert response.status_code == 302
     referral = db.session.scalar(select(Referral))
-    assert referral.consent_overridden is True
+    assert referral.consent_overridden is True and referral.override_reason == reason
     entry = db.session.scalar(select(AuditEntry).where(
         AuditEntry.action == "referral consent overridden"))
     assert entry is not None and entry.entity_id == referral.id and entry.user_id == user.id
+    # The log says that it happened, not why: the free text stays on the referral, where
+    # erasure can reach it.
+    assert entry.detail is None
 
 
 def test_referring_another_partners_resident_is_404(client, sign_in, partner, other_partner,

@@ -11,6 +11,8 @@ from sqlalchemy import select
 from inclusion import sms
 from inclusion.extensions import db, utcnow
 from inclusion.outcomes import FactKind, record_fact
+from inclusion.outcomes.disclosure import Published
+from inclusion.outcomes.query import Filters, headline
 from inclusion.residents.models import ConsentKind, LastUse, Resident
 from inclusion.sms.models import MessageStatus, SmsMessage
 from tests.factories import give_consent, make_assessment, make_resident
@@ -54,6 +56,12 @@ def registered_with_facts(partner: Any, count: int, *, on: date | None = None) -
         out.append(resident)
     db.session.flush()
     return out
+
+
+def published_counts(partner_id: int | None = None) -> dict[str, Published]:
+    """Every measure's published total over all time, through the outcomes query layer (the
+    disclosure-controlled figures any page, report or export shows), for one partner or all."""
+    return headline(Filters(start=date.min, end=date.max, partner_id=partner_id))
 
 
 def snapshot() -> dict[str, list[str]]:

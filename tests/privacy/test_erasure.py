@@ -10,13 +10,17 @@ from inclusion.audit.models import AuditEntry
 from inclusion.exceptions import ConflictError
 from inclusion.extensions import db, utcnow
 from inclusion.outcomes.models import OutcomeFact
-from inclusion.outcomes.summary import headline
 from inclusion.privacy import services
 from inclusion.privacy.models import Erasure, ErasureReason
 from inclusion.residents.models import ConsentKind, Resident
 from inclusion.sms.models import MessageStatus
 from tests.factories import give_consent
-from tests.privacy.helpers import messages_of, registered_with_facts, resident_with_history
+from tests.privacy.helpers import (
+    messages_of,
+    published_counts,
+    registered_with_facts,
+    resident_with_history,
+)
 from tests.privacy.scan import needles_for, scan_database
 
 TARGET = dict(name="Agnieszka Wójcik-Pemberton", phone="+441214960777",
@@ -24,10 +28,6 @@ TARGET = dict(name="Agnieszka Wójcik-Pemberton", phone="+441214960777",
 OTHER = dict(name="Bartholomew Okonkwo-Hale", phone="+441214960888",
              email="bart.okonkwo@example.net", postcode="WS1 1QQ")
 ERASE = {"reason": ErasureReason.RESIDENT_ASKED.value, "confirm": "ERASE"}
-
-
-def _figures(partner_id: int | None) -> list[str]:
-    return [f.value.text for f in headline(partner_id=partner_id)["figures"]]
 
 
 def _fact_counts() -> tuple[int, int]:
@@ -73,15 +73,16 @@ def test_erasure_keeps_outcome_facts_and_published_counts(client, login_as, part
     db.session.commit()
     target = residents[0]
     old_key = target.fact_key
-    figures_before = (_figures(None), _figures(partner.id))
+    figures_before = (published_counts(), published_counts(partner.id))
     counts_before = _fact_counts()
-    assert figures_before[0][0] == "10"
+    assert figures_before[0]["residents_supported"].text == "10"
+    assert figures_before[0]["non_users_supported"].text == "10"
 
     response = client.post(f"/privacy/residents/{target.id}/erase", data=ERASE)
 
     assert response.status_code == 302
     db.session.expire_all()
-    assert (_figures(None), _figures(partner.id)) == figures_before
+    assert (published_counts(), published_counts(partner.id)) == figures_before
     assert _fact_counts() == counts_before
     # The facts stay under the old key, which the scrubbed record no longer carries.
     assert db.session.scalar(select(func.count()).where(OutcomeFact.resident_key == old_key)) == 2

@@ -11,13 +11,13 @@ from inclusion import privacy
 from inclusion.audit.models import AuditEntry
 from inclusion.extensions import db, utcnow
 from inclusion.outcomes.models import OutcomeFact
-from inclusion.outcomes.summary import headline
 from inclusion.privacy import retention
 from inclusion.privacy.models import Erasure, ErasureReason, PeriodUnit
 from inclusion.residents.models import Resident
 from inclusion.sms.models import MessageStatus
 from tests.privacy.helpers import (
     messages_of,
+    published_counts,
     registered_with_facts,
     resident_with_history,
     snapshot,
@@ -50,10 +50,6 @@ def world(app, partner):
     return {"old": old, "recent": recent, "delivered": pending, "waiting": waiting, "now": now}
 
 
-def _figures() -> list[str]:
-    return [f.value.text for f in headline(partner_id=None)["figures"]]
-
-
 def _facts() -> tuple[int, int]:
     return (
         int(db.session.scalar(select(func.count()).select_from(OutcomeFact)) or 0),
@@ -77,7 +73,7 @@ def test_dry_run_lists_what_would_go_and_changes_nothing(world):
 
 
 def test_run_erases_inactive_residents_and_old_text_but_keeps_facts_and_counts(world):
-    figures, facts = _figures(), _facts()
+    figures, facts = published_counts(), _facts()
     old_needles = needles_for(world["old"])
     recent_needles = needles_for(world["recent"])
 
@@ -101,7 +97,7 @@ def test_run_erases_inactive_residents_and_old_text_but_keeps_facts_and_counts(w
     ages = [e.at for e in db.session.scalars(select(AuditEntry).where(
         AuditEntry.action == "signed in"))]
     assert len(ages) == 1 and ages[0] > world["now"] - timedelta(days=365)
-    assert _figures() == figures
+    assert published_counts() == figures
     assert _facts() == facts
     assert db.session.scalar(select(func.count()).where(AuditEntry.action == "retention run")) == 1
 
