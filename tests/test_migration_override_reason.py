@@ -1,4 +1,4 @@
-"""Revision 0014_override_reason: consent-override reasons leave the audit log, and come back
+"""Revision 0013_override_reason: consent-override reasons leave the audit log, and come back
 on a downgrade only for referrals that still hold them."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from tests import factories
 from tests.learners.factories import make_offer, make_referral
 from tests.test_migrations import _app_for, _script, scratch_url  # noqa: F401 - a fixture
 
-REVISION = "0014_override_reason"
+REVISION = "0013_override_reason"
 ACTION = "referral consent overridden"
 
 

@@ -13,13 +13,22 @@ from inclusion.reference import ethnic_high_level
 class FactSubject(Protocol):
     """What a fact copies from a resident: dimensions only, never identity."""
 
-    fact_key: str
-    local_authority: str
-    age_band: object
-    gender: str | None
-    ethnic_group: str | None
-    disability: str | None
-    imd_decile: int | None
+    # Read-only members: record_fact only reads them, and a model's typed columns (an AgeBand
+    # enum, say) then match without having to be exactly these types.
+    @property
+    def fact_key(self) -> str: ...
+    @property
+    def local_authority(self) -> str: ...
+    @property
+    def age_band(self) -> object: ...
+    @property
+    def gender(self) -> str | None: ...
+    @property
+    def ethnic_group(self) -> str | None: ...
+    @property
+    def disability(self) -> str | None: ...
+    @property
+    def imd_decile(self) -> int | None: ...
 
 
 def record_fact(

@@ -157,9 +157,18 @@ def _month_of(value: Any) -> Month:
 
 def _whole_months(start: date, end: date) -> tuple[date, date] | None:
     """The first and last day of the whole calendar months inside [start, end], if any."""
-    first = start if start.day == 1 else (start.replace(day=28) + timedelta(days=4)).replace(day=1)
-    after_end = end + timedelta(days=1)
-    last = end if after_end.day == 1 else end.replace(day=1) - timedelta(days=1)
+    if start.day == 1:
+        first = start
+    elif (start.year, start.month) == (date.max.year, date.max.month):
+        return None
+    else:
+        first = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+    if end == date.max or (end + timedelta(days=1)).day == 1:
+        last = end
+    elif (end.year, end.month) == (date.min.year, date.min.month):
+        return None
+    else:
+        last = end.replace(day=1) - timedelta(days=1)
     return (first, last) if first <= last else None
 
 

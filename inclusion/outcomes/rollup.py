@@ -25,6 +25,7 @@ contribution back out of every grain and the fact is made pending again.
 
 from __future__ import annotations
 
+import typing
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import date
@@ -46,8 +47,9 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Connection, CursorResult
+from sqlalchemy.orm import Session, scoped_session
+from sqlalchemy.sql.schema import Table
 
 from inclusion.outcomes.models import FactKind, OutcomeFact, OutcomeRollup, PendingFact
 
@@ -65,6 +67,8 @@ ROLLUP_COLUMNS: dict[str, str] = {
 # a pair with partner would hold about one row per fact.
 PAIRS: tuple[tuple[str, str], ...] = (("age", "gender"), ("ethnicity", "disability"))
 GRAINS: tuple[tuple[str, ...], ...] = ((), *((d,) for d in ROLLUP_COLUMNS), *PAIRS)
+# Flask-SQLAlchemy's db.session is a scoped session; either kind will do.
+AnySession = Session | scoped_session[Any]
 INTEGER_DIMENSIONS = frozenset({"partner", "imd"})
 # An advisory lock key (any constant): one refresh at a time, and no retraction during one.
 _LOCK_KEY = 740_221_001
@@ -112,18 +116,23 @@ def from_value(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _is_postgresql(connection: Session | Connection) -> bool:
+def cast_table(table: Any) -> Table:
+    """A mapped class's __table__, typed as the Table it is."""
+    return typing.cast(Table, table)
+
+
+def _is_postgresql(connection: AnySession | Connection) -> bool:
     if isinstance(connection, Connection):
         return connection.dialect.name == "postgresql"
     return connection.get_bind().dialect.name == "postgresql"
 
 
-def _insert(connection: Session | Connection) -> Any:
+def _insert(connection: AnySession | Connection) -> Any:
     return (postgresql.insert if _is_postgresql(connection) else sqlite.insert)(OutcomeRollup)
 
 
 def _upsert(statement: Any) -> Any:
-    table = OutcomeRollup.__table__
+    table = cast_table(OutcomeRollup.__table__)
     return statement.on_conflict_do_update(
         index_elements=[c.name for c in table.primary_key.columns],
         set_={"quantity": table.c.quantity + statement.excluded.quantity,
@@ -131,7 +140,7 @@ def _upsert(statement: Any) -> Any:
     )
 
 
-def _month(connection: Session | Connection, column: Any) -> Any:
+def _month(connection: AnySession | Connection, column: Any) -> Any:
     if _is_postgresql(connection):
         return cast(func.date_trunc("month", column), Date)
     return func.date(column, "start of month")
@@ -142,7 +151,7 @@ def _as_text(column: Any) -> Any:
     return func.coalesce(cast(column, String), literal_column("''"))
 
 
-def _aggregate(connection: Session | Connection, source: Any) -> None:
+def _aggregate(connection: AnySession | Connection, source: Any) -> None:
     """Add every row of `source` (a table or subquery with the fact columns) into every grain."""
     month = _month(connection, source.c.occurred_on).label("month")
     detail = case((source.c.kind.in_(sorted(DETAIL_KINDS)), _as_text(source.c.detail)),
@@ -172,11 +181,11 @@ _BATCH_TABLE = table("outcome_rollup_batch",
                      *[column(c, OutcomeFact.__table__.c[c].type) for c in _FACT_COLUMNS])
 
 
-def pending_count(session: Session) -> int:
+def pending_count(session: AnySession) -> int:
     return int(session.scalar(select(func.count()).select_from(PendingFact)) or 0)
 
 
-def _claim_postgresql(session: Session, limit: int) -> int:
+def _claim_postgresql(session: AnySession, limit: int) -> int:
     columns = ", ".join(_FACT_COLUMNS)
     joined = ", ".join(f"f.{c}" for c in _FACT_COLUMNS)
     # Column names are this module's constants, never input.
@@ -185,16 +194,17 @@ def _claim_postgresql(session: Session, limit: int) -> int:
         f"AS SELECT {columns} FROM outcome_fact WITH NO DATA"))
     # One statement claims, deletes and copies the batch, so a fact committed meanwhile (or
     # held by a transaction moving its milestones) is left for the next refresh.
-    return int(session.execute(text(
+    result = session.execute(text(
         "WITH claimed AS (DELETE FROM outcome_fact_pending WHERE fact_id IN ("  # noqa: S608
         "SELECT fact_id FROM outcome_fact_pending ORDER BY fact_id LIMIT :limit "
         "FOR UPDATE SKIP LOCKED) RETURNING fact_id) "
         f"INSERT INTO outcome_rollup_batch ({columns}) SELECT {joined} "
         "FROM outcome_fact f JOIN claimed ON f.id = claimed.fact_id"),
-        {"limit": limit}).rowcount or 0)
+        {"limit": limit})
+    return int(typing.cast(CursorResult[Any], result).rowcount or 0)
 
 
-def _claim_sqlite(session: Session, limit: int) -> int:
+def _claim_sqlite(session: AnySession, limit: int) -> int:
     # The DELETE is the transaction's first write: it takes SQLite's write lock, so nothing
     # else commits until this batch does.
     claimed = list(session.execute(text(
@@ -214,7 +224,7 @@ def _claim_sqlite(session: Session, limit: int) -> int:
     return len(claimed)
 
 
-def refresh(session: Session, *, batch: int = BATCH, commit: bool = True) -> int:
+def refresh(session: AnySession, *, batch: int = BATCH, commit: bool = True) -> int:
     """Add pending facts into the roll-up; returns how many. With `commit`, every batch is
     its own transaction until none are left (the CLI); without, one batch only, for the
     caller to commit."""
@@ -235,7 +245,7 @@ def refresh(session: Session, *, batch: int = BATCH, commit: bool = True) -> int
             return total
 
 
-def catch_up(session: Session, limit: int) -> int:
+def catch_up(session: AnySession, limit: int) -> int:
     """Roll up one batch of `limit` facts when more than that are waiting (left for the
     caller to commit): the dashboard's safety net for a deployment whose cron job is not
     running yet. Counts are exact either way; this keeps them fast."""
@@ -255,20 +265,20 @@ def add_range(connection: Connection, first_id: int, last_id: int) -> None:
     _aggregate(connection, source)
 
 
-def mark_pending(connection: Session | Connection, fact_ids: Iterable[int]) -> None:
+def mark_pending(connection: AnySession | Connection, fact_ids: Iterable[int]) -> None:
     """Record facts as waiting to be rolled up."""
     rows = [{"fact_id": fact_id} for fact_id in fact_ids]
     if rows:
-        connection.execute(PendingFact.__table__.insert(), rows)
+        connection.execute(cast_table(PendingFact.__table__).insert(), rows)
 
 
-def lock_for_retraction(session: Session) -> None:
+def lock_for_retraction(session: AnySession) -> None:
     """Wait for any refresh to finish, and keep one from starting until this transaction ends."""
     if _is_postgresql(session):
         session.execute(text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": _LOCK_KEY})
 
 
-def retract(session: Session, old_facts: Iterable[Mapping[str, Any]]) -> None:
+def retract(session: AnySession, old_facts: Iterable[Mapping[Any, Any]]) -> None:
     """Take rolled-up facts (as they were when rolled up) back out of every grain."""
     deltas: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0])
     for fact in old_facts:
@@ -292,7 +302,7 @@ def retract(session: Session, old_facts: Iterable[Mapping[str, Any]]) -> None:
     session.execute(_upsert(_insert(session).values(rows)))
 
 
-def _after_flush(session: Session, flush_context: Any) -> None:
+def _after_flush(session: AnySession, flush_context: Any) -> None:
     # Ids are assigned by now; the session's `new` still lists what this flush inserted.
     new = [obj.id for obj in session.new if isinstance(obj, OutcomeFact)]
     if new:

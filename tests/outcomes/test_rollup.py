@@ -211,3 +211,17 @@ def test_dashboard_catches_up_when_far_behind(exact_app: Flask, client: Any, log
     again = client.get("/outcomes/?period=fy-2025")
     assert again.get_data(as_text=True) .count("Devices gifted") == first.get_data(
         as_text=True).count("Devices gifted")
+
+
+@pytest.mark.parametrize(("start", "end", "whole"), [
+    (date(2025, 4, 1), date(2026, 3, 31), (date(2025, 4, 1), date(2026, 3, 31))),
+    (date(2025, 4, 2), date(2026, 3, 30), (date(2025, 5, 1), date(2026, 2, 28))),
+    (date(2024, 2, 1), date(2024, 2, 29), (date(2024, 2, 1), date(2024, 2, 29))),
+    (date(2025, 6, 3), date(2025, 6, 20), None),
+    (date(2025, 12, 15), date(2026, 1, 31), (date(2026, 1, 1), date(2026, 1, 31))),
+    (date.min, date.max, (date.min, date.max)),
+    (date(1, 1, 2), date(1, 1, 30), None),
+    (date(9999, 12, 2), date.max, None),
+])
+def test_whole_months_inside_a_range(start: date, end: date, whole: Any) -> None:
+    assert query._whole_months(start, end) == whole

@@ -18,8 +18,8 @@ unable to change the log.
 The downgrade puts back what the old code wrote (the first 200 characters of the reason) for
 referrals that still have their reason; erased or expired referrals stay blank.
 
-Revision ID: 0014_override_reason
-Revises: 0011_account_security
+Revision ID: 0013_override_reason
+Revises: 0012_outcome_rollup
 Create Date: 2026-11-28 10:00:00.000000
 
 """
@@ -27,8 +27,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0014_override_reason'
-down_revision = '0011_account_security'
+revision = '0013_override_reason'
+down_revision = '0012_outcome_rollup'
 branch_labels = None
 depends_on = None
 
