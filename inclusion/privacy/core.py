@@ -241,10 +241,10 @@ def expire_core(policy: RetentionPolicy, now: datetime, dry_run: bool) -> list[E
         select(SmsMessage.id).where(
             SmsMessage.created_at < message_cutoff,
             SmsMessage.status.not_in(IN_FLIGHT),
-            or_(SmsMessage.body != "", SmsMessage.to != ""),
+            or_(SmsMessage.body != "", SmsMessage.to != "", SmsMessage.provider_id.is_not(None)),
         ).order_by(SmsMessage.id)
     ).all())
-    lines.append(Expired("messages", "cleared of text and number", message_ids))
+    lines.append(Expired("messages", "cleared of text, number and provider id", message_ids))
     audit_ids = tuple(db.session.scalars(
         select(AuditEntry.id).where(AuditEntry.at < policy.cutoff("audit entries"))
         .order_by(AuditEntry.id)
@@ -255,7 +255,7 @@ def expire_core(policy: RetentionPolicy, now: datetime, dry_run: bool) -> list[E
     for start in range(0, len(message_ids), BATCH):
         db.session.execute(
             update(SmsMessage).where(SmsMessage.id.in_(message_ids[start:start + BATCH]))
-            .values(body="", to="", error_message=None)
+            .values(body="", to="", error_message=None, provider_id=None)
         )
     # The audit log is append-only for the application; retention is the one exception, done
     # as a bulk statement (the ORM's delete guard applies to single entries).

@@ -47,7 +47,7 @@ def test_run_reports_counts_and_a_second_run_does_nothing(runner, old_resident):
 
     assert first.exit_code == 0, first.output
     assert "residents: 1 erased" in first.output
-    assert "messages: 0 cleared of text and number" in first.output
+    assert "messages: 0 cleared of text, number and provider id" in first.output
     assert second.exit_code == 0, second.output
     assert "Nothing is past its retention period." in second.output
     assert db.session.scalar(select(func.count()).select_from(Erasure)) == 1
