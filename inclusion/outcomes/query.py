@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Date, Integer, and_, bindparam, case, func, select
+from sqlalchemy import Date, Integer, and_, bindparam, case, func, literal_column, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from inclusion.extensions import db
@@ -31,7 +31,7 @@ from inclusion.outcomes.measures import (
     MEASURES,
     Measure,
 )
-from inclusion.outcomes.models import OutcomeFact, OutcomeRollup, PendingFact
+from inclusion.outcomes.models import FactKind, OutcomeFact, OutcomeRollup, PendingFact
 from inclusion.reference import AUTHORITY_CHOICES, AUTHORITY_NAMES, AgeBand
 
 NOT_KNOWN = "Not known"
@@ -121,20 +121,34 @@ def _time_key(dim: str, month: Month) -> tuple[str, str]:
 # Raw counting (private: nothing outside this module sees a raw number)
 
 
+def _constant(value: Any) -> Any:
+    """A constant of this module (a kind, a detail, a number) written into the SQL itself:
+    each statement shape then compiles to one fixed string, with nothing to expand or bind
+    per run but the dates, authority and partner."""
+    if isinstance(value, int):
+        return literal_column(str(value))
+    text = str(value.value if isinstance(value, FactKind) else value)
+    return literal_column("'" + text.replace("'", "''") + "'")
+
+
+def _one_of(column: Any, values: Iterable[Any]) -> ColumnElement[bool]:
+    return column.in_([_constant(v) for v in values])
+
+
 def _detail_predicate(measure: Measure, fact: Any, *, rolled: bool = False
                       ) -> ColumnElement[bool]:
     """Which facts (or roll-up rows, where an unknown detail is '') a measure adds up. A person
     measure adds up the facts marked as each person's first qualifying one (see
     inclusion.outcomes.milestones)."""
-    clauses: list[ColumnElement[bool]] = [fact.kind.in_(measure.kinds)]
+    clauses: list[ColumnElement[bool]] = [_one_of(fact.kind, measure.kinds)]
     if measure.person:
-        clauses.append(fact.milestones.op("&")(measure.milestone) != 0)
+        clauses.append(fact.milestones.op("&")(_constant(measure.milestone)) != _constant(0))
         return and_(*clauses)
     if measure.detail_in is not None:
-        clauses.append(fact.detail.in_(measure.detail_in))
+        clauses.append(_one_of(fact.detail, measure.detail_in))
     if measure.detail_not_in is not None:
-        clauses.append(fact.detail != "" if rolled else fact.detail.is_not(None))
-        clauses.append(fact.detail.not_in(measure.detail_not_in))
+        clauses.append(fact.detail != _constant("") if rolled else fact.detail.is_not(None))
+        clauses.append(~_one_of(fact.detail, measure.detail_not_in))
     return and_(*clauses)
 
 
@@ -144,8 +158,8 @@ RawCounts = dict[tuple[Any, ...], dict[str, int]]
 def _month_expression(fact: Any, dialect: str) -> Any:
     # date_trunc is several times cheaper than two EXTRACTs over millions of rows.
     if dialect == "postgresql":
-        return func.date_trunc("month", fact.occurred_on).label("month")
-    return func.strftime("%Y-%m", fact.occurred_on).label("month")
+        return func.date_trunc(_constant("month"), fact.occurred_on).label("month")
+    return func.strftime(_constant("%Y-%m"), fact.occurred_on).label("month")
 
 
 def _month_of(value: Any) -> Month:
@@ -178,10 +192,10 @@ def _sums(measures: tuple[Measure, ...], source: Any, *, rolled: bool) -> list[A
     def amount(m: Measure) -> Any:
         if not m.person:
             return source.quantity
-        return source.facts if rolled else 1
+        return source.facts if rolled else _constant(1)
 
-    return [func.sum(case((_detail_predicate(m, source, rolled=rolled), amount(m)), else_=0))
-            .label(m.key) for m in measures]
+    return [func.sum(case((_detail_predicate(m, source, rolled=rolled), amount(m)),
+                          else_=_constant(0))).label(m.key) for m in measures]
 
 
 # Statements are built once per shape (SQLAlchemy then caches their compiled SQL too); the
@@ -193,7 +207,7 @@ def _facts_statement(dialect: str, fact_dims: tuple[str, ...], measures: tuple[M
     group = [_month_expression(f, dialect),
              *(getattr(f, DIMENSION_BY_KEY[d].column or "").label(d) for d in fact_dims)]
     kinds = sorted({k for m in measures for k in m.kinds})
-    where = [f.kind.in_(kinds), f.occurred_on >= bindparam("start", type_=Date),
+    where = [_one_of(f.kind, kinds), f.occurred_on >= bindparam("start", type_=Date),
              f.occurred_on <= bindparam("end", type_=Date)]
     if by_authority:
         where.append(f.local_authority == bindparam("authority"))
@@ -213,8 +227,9 @@ def _rolled_statement(fact_dims: tuple[str, ...], measures: tuple[Measure, ...],
     columns: dict[str, Any] = {"authority": r.local_authority, **value_columns}
     group = [r.month.label("month"), *(columns[d].label(d) for d in fact_dims)]
     kinds = sorted({k for m in measures for k in m.kinds})
-    where = [r.grain == rollup.grain_name(grain), r.month >= bindparam("start", type_=Date),
-             r.month <= bindparam("end", type_=Date), r.kind.in_(kinds)]
+    where = [r.grain == _constant(rollup.grain_name(grain)),
+             r.month >= bindparam("start", type_=Date), r.month <= bindparam("end", type_=Date),
+             _one_of(r.kind, kinds)]
     if by_authority:
         where.append(r.local_authority == bindparam("authority"))
     if by_partner:
