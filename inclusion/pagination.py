@@ -30,6 +30,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from flask import current_app, request
 from sqlalchemy import Select, literal, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.types import TypeDecorator
 
 from inclusion.extensions import db
 
@@ -74,10 +75,17 @@ def _fernet() -> Fernet:
 
 
 def _python_type(column: InstrumentedAttribute[Any]) -> type:
+    """The Python type of a sort key's values (through a TypeDecorator to what it stores)."""
+    sql_type = column.expression.type
+    while isinstance(sql_type, TypeDecorator):
+        sql_type = sql_type.impl_instance
     try:
-        return column.expression.type.python_type  # type: ignore[no-any-return]
-    except NotImplementedError as exc:
-        raise ValueError(f"{column} has no Python type to put in a cursor") from exc
+        kind = sql_type.python_type
+    except NotImplementedError:
+        kind = object
+    if not (kind in (int, str, date, datetime) or issubclass(kind, enum.Enum)):
+        raise ValueError(f"{column} cannot be a sort key in a cursor ({kind.__name__})")
+    return kind
 
 
 def _encode_value(value: Any) -> Any:
@@ -148,6 +156,8 @@ def _check_columns(columns: Sequence[InstrumentedAttribute[Any]]) -> None:
     if not getattr(last, "primary_key", False):
         # Without a unique last key, rows that tie on every key could be skipped or repeated.
         raise ValueError("the last ordering column must be the primary key (a tie-breaker)")
+    for column in columns:
+        _python_type(column)
 
 
 def paginate(query: Select[Any], columns: Sequence[InstrumentedAttribute[Any]], *,
