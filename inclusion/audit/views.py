@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, g, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from inclusion.access import Rule, access
 from inclusion.audit.models import AuditEntry
@@ -18,7 +19,9 @@ PAGE_SIZE = 50
 @bp.route("/")
 @access(Rule.PARTNER_ADMIN, Rule.ADMIN)
 def log() -> str:
-    query = select(AuditEntry)
+    # Who and which partner, loaded with the page rather than once per entry.
+    query = select(AuditEntry).options(selectinload(AuditEntry.user),
+                                       selectinload(AuditEntry.partner))
     acting = g.get("partner")
     # System admins see everyone's entries; one who also acts for a partner can narrow to it.
     everyone = current_user.is_system_admin and (
