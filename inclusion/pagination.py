@@ -35,8 +35,9 @@ from sqlalchemy.types import TypeDecorator
 from inclusion.extensions import db
 
 CURSOR_ARG = "cursor"
-# A real cursor is about 200 characters; anything far longer is not ours and is not decrypted.
-MAX_CURSOR_LENGTH = 1000
+# A cursor is about 200 characters; one holding a 200-character name in a script of 4-byte
+# characters about 1,200. Anything far longer is not ours and is not decrypted.
+MAX_CURSOR_LENGTH = 4000
 MAX_PAGE_NUMBER = 10**9
 
 
@@ -123,7 +124,7 @@ def make_cursor(*, name: str, values: Sequence[Any], after: bool, number: int) -
     """A URL-safe cursor leading to page `number` of list `name`, beyond the row `values`."""
     payload = json.dumps(
         {"l": name, "a": after, "n": number, "k": [_encode_value(v) for v in values]},
-        separators=(",", ":"),
+        separators=(",", ":"), ensure_ascii=False,
     )
     return _fernet().encrypt(payload.encode()).decode("ascii")
 

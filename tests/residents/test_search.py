@@ -96,3 +96,18 @@ def test_page_links_carry_no_residents_name(client, login_as, partner):
     # The cursor holds the last name on the page, encrypted: URLs reach logs and history.
     assert b"zainab" not in base64.urlsafe_b64decode(cursor + "==").lower()
     assert "zainab" not in following.lower()
+
+
+def test_a_long_name_in_another_script_at_the_end_of_a_page_still_leads_on(client, login_as,
+                                                                           partner):
+    login_as("staff", partner)
+    long_name = "Ахмед " + "Щ" * 150 + " 𝔘" * 20  # 2- and 4-byte characters, 196 in all
+    for n in range(24):
+        factories.make_resident(partner, name=f"Ахмед {n:02d}")
+    last_on_page = factories.make_resident(partner, name=long_name)
+    after = factories.make_resident(partner, name=long_name + "z")
+    db.session.commit()
+    first = _results(client, "ахмед")
+    assert f'href="/residents/{last_on_page.id}"' in first
+    second = client.get(paging.links(first)["next"]).get_data(as_text=True)
+    assert RESULT_LINK.findall(second) == [f'href="/residents/{after.id}"']
