@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import html
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -68,3 +70,19 @@ def fresh_app(url: str, **config: object) -> Any:
 
 def app_on(url: str, **config: object) -> Any:
     return create_app({"ENV_NAME": "test", "SQLALCHEMY_DATABASE_URI": url, **config})
+
+
+_NEXT_LINK = re.compile(r'href="([^"]+)" rel="next"')
+
+
+def follow_next(client: Any, url: str, pages: int) -> tuple[str, int]:
+    """The address of page `pages` of a list, reached by its "next" links as a user would
+    (keyset pages have no page numbers to jump to), and the page number actually reached."""
+    reached = 1
+    while reached < pages:
+        found = _NEXT_LINK.search(client.get(url).get_data(as_text=True))
+        if found is None:
+            break
+        url = html.unescape(found.group(1))
+        reached += 1
+    return url, reached

@@ -43,11 +43,17 @@ if str(ROOT) not in sys.path:
 
 import sqlalchemy as sa  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from _common import follow_next  # noqa: E402
+
 from inclusion import create_app  # noqa: E402
 from inclusion.extensions import db  # noqa: E402
 
 PASSWORD = "benchmark-password-2026"  # noqa: S105 - generated accounts, throwaway database
 RESULTS = ROOT / "benchmarks" / "results"
+# A path marked DEEP is timed at this page of its (keyset-paged) list.
+DEEP = "#deep"
+DEEP_PAGE = 200
 
 
 def _config(url: str) -> dict[str, Any]:
@@ -125,7 +131,22 @@ def plan() -> list[tuple[str, str, str]]:
         ("offer directory", staff, "/learners/offers"),
         ("grant page", _staff_email(grant.partner_id), f"/learners/fund/grants/{grant.id}"),
         ("outcomes dashboard", "lead@example.org", "/outcomes/"),
+        ("open loans", _staff_email(overdue), "/devices/loans"),
+        ("audit log", "admin@example.org", "/audit/"),
+        ("audit log, deep page", "admin@example.org", f"/audit/{DEEP}"),
+        ("message log", "admin@example.org", "/sms/messages"),
+        ("message log, deep page", "admin@example.org", f"/sms/messages{DEEP}"),
     ]
+
+
+def _resolve(client: Any, label: str, path: str) -> tuple[str, str]:
+    """(label, path) to time. A path ending in DEEP is reached by following its list's "next"
+    links DEEP_PAGE - 1 times (keyset pages have no numbers to jump to); a short list stops
+    at its last page, and the label says which page that was."""
+    if not path.endswith(DEEP):
+        return label, path
+    path, reached = follow_next(client, path.removesuffix(DEEP), DEEP_PAGE)
+    return label.replace("deep page", f"page {reached}"), path
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -144,6 +165,7 @@ def time_pages(url: str, repeat: int) -> tuple[list[dict[str, Any]], list[tuple[
         client = app.test_client()
         signed = client.post("/sign-in", data={"email": email, "password": PASSWORD})
         assert signed.status_code == 302, (label, email, signed.status_code)
+        label, path = _resolve(client, label, path)
         first = client.get(path)
         if first.status_code != 200:
             raise SystemExit(f"{label}: {path} answered {first.status_code}")

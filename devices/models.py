@@ -337,7 +337,8 @@ class Loan(Base):
             postgresql_where=text("status = 'open'"),
             sqlite_where=text("status = 'open'"),
         ),
-        Index("ix_loan_partner_status_due", "partner_id", "status", "due_on"),
+        # Open loans due soonest first, the id breaking ties (keyset pages of the loans list).
+        Index("ix_loan_partner_status_due_id", "partner_id", "status", "due_on", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from inclusion import audit
 from inclusion.extensions import db
-from tests import factories
+from tests import factories, paging
 
 
 def _entries(partner, other_partner) -> None:
@@ -60,3 +60,20 @@ def test_audit_records_field_names_never_values(client, login_as, partner):
     page = client.get("/audit/").get_data(as_text=True)
     assert "contact_phone" in page
     assert "496 0999" not in page.split("<h1", 1)[1].split("</table>", 1)[0]
+
+
+def test_older_entries_link_keeps_a_system_admin_narrowed_to_their_partner(
+    client, partner, other_partner
+):
+    user = factories.user_with_role("partner_admin", partner=partner, is_system_admin=True)
+    db.session.commit()
+    client.post("/sign-in", data={"email": user.email, "password": factories.PASSWORD})
+    for n in range(60):
+        audit.record("resident updated", partner_id=partner.id, detail=f"mine-{n}")
+        audit.record("resident updated", partner_id=other_partner.id, detail=f"theirs-{n}")
+    db.session.commit()
+    first = client.get("/audit/?scope=partner").get_data(as_text=True)
+    older = paging.links(first)["next"]
+    assert "scope=partner" in older
+    page = client.get(older).get_data(as_text=True)
+    assert "mine-" in page and "theirs-" not in page

@@ -52,6 +52,7 @@ PAGES: tuple[tuple[str, str, str], ...] = (
      "SELECT partner_id, COUNT(*) FROM fund_enrolment GROUP BY partner_id"),
     ("partner_admin", "/audit/?scope=partner",
      "SELECT partner_id, COUNT(*) FROM audit_entry GROUP BY partner_id"),
+    ("admin", "/audit/", "SELECT id, 1 FROM partner"),
     ("admin", "/sms/messages",
      "SELECT partner_id, COUNT(*) FROM sms_message GROUP BY partner_id"),
     ("admin", "/partners/", "SELECT id, 1 FROM partner"),

@@ -16,6 +16,7 @@ from inclusion.access import Rule, access
 from inclusion.exceptions import ConflictError, DomainError
 from inclusion.extensions import db
 from inclusion.forms import add_form_error
+from inclusion.pagination import keyset_page
 from inclusion.residents.models import Resident
 from inclusion.residents.services import search_query
 from inclusion.tenancy import get_scoped_or_404
@@ -112,16 +113,13 @@ def lend_to(resident_id: int) -> Response | tuple[str | Response, int]:
 @bp.route("/loans")
 @access(Rule.STAFF)
 def loans() -> str:
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        page = 1
-    rows = db.session.scalars(
-        services.open_loans_query(g.partner.id).limit(PAGE_SIZE + 1)
-        .offset((page - 1) * PAGE_SIZE)
-    ).all()
-    return render_template("devices/loans.html", loans=rows[:PAGE_SIZE], page=page,
-                           more=len(rows) > PAGE_SIZE, today=date.today())
+    # Due soonest first, paged by (due date, id) rather than offset, so a partner with
+    # thousands of devices out pays for one page, not for every loan before it. Open loans
+    # always have a due date (lend_device refuses one without), so the key is never null.
+    page = keyset_page(services.open_loans_query(g.partner.id), (Loan.due_on, Loan.id),
+                       size=PAGE_SIZE)
+    return render_template("devices/loans.html", page=page, loans=page.items,
+                           today=date.today())
 
 
 # A list longer than this is work for weeks: show the longest overdue first, and say how many.

@@ -13,12 +13,15 @@ from inclusion.extensions import Base, UTCDateTime, utcnow
 class AuditEntry(Base):
     __tablename__ = "audit_entry"
     __table_args__ = (
-        Index("ix_audit_entry_partner_at", "partner_id", "at"),
+        # The log's orderings, newest first with the id breaking ties (inclusion.pagination):
+        # one partner's entries, and everyone's.
+        Index("ix_audit_entry_partner_at_id", "partner_id", "at", "id"),
+        Index("ix_audit_entry_at_id", "at", "id"),
         Index("ix_audit_entry_entity", "entity_type", "entity_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
     partner_id: Mapped[int | None] = mapped_column(ForeignKey("partner.id"))
     action: Mapped[str] = mapped_column(String(64))

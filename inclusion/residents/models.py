@@ -147,7 +147,8 @@ class Resident(Timestamped, Base):
     __table_args__ = (
         Index("ix_resident_partner_phone", "partner_id", "phone"),
         Index("ix_resident_partner_postcode", "partner_id", "postcode"),
-        Index("ix_resident_partner_name", "partner_id", "name_search"),
+        # Search results' order (name, then id to break ties): see inclusion.pagination.
+        Index("ix_resident_partner_name_id", "partner_id", "name_search", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -25,6 +25,7 @@ from inclusion.exceptions import ConflictError, ValidationError
 from inclusion.extensions import db
 from inclusion.forms import add_form_error
 from inclusion.main import panels
+from inclusion.pagination import keyset_page
 from inclusion.reference import BENEFITS, DISABILITY, EMPLOYMENT_STATUSES, ETHNIC_GROUPS, GENDERS
 from inclusion.residents import services, timeline
 from inclusion.residents.forms import (
@@ -102,20 +103,19 @@ def _consent_kind(slug: str) -> ConsentKind:
 @access(Rule.STAFF)
 def search() -> str:
     query = (request.args.get("q") or "").strip()[:100]
-    page = max(1, request.args.get("page", 1, type=int) or 1)
-    size = current_app.config["PAGE_SIZE"]
-    results: list[Resident] = []
+    page = None
     total = 0
     if query:
         statement = services.search_query(query)
-        total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
-        results = list(
-            db.session.scalars(statement.limit(size).offset((page - 1) * size))
-        )
-    pages = max(1, -(-total // size))
+        total = db.session.scalar(
+            select(func.count()).select_from(statement.order_by(None).subquery())) or 0
+        # Paged by (name, id), not by offset: a broad search at a partner with tens of
+        # thousands of residents costs the same on its last page as on its first.
+        page = keyset_page(statement, (Resident.name_search, Resident.id))
+    pages = max(1, -(-total // current_app.config["PAGE_SIZE"]))
     return render_template(
-        "residents/search.html", query=query, results=results, total=total, page=page,
-        pages=pages,
+        "residents/search.html", query=query, page=page,
+        results=page.items if page else [], total=total, pages=pages,
     )
 
 

@@ -58,6 +58,9 @@ class SmsMessage(Base):
     __table_args__ = (
         Index("ix_sms_message_status_next", "status", "next_attempt_at"),
         Index("ix_sms_message_related", "related_type", "related_id"),
+        # The message log filtered by status, newest first: without it a rare status (failed)
+        # would be found by reading back through every message.
+        Index("ix_sms_message_status_id", "status", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

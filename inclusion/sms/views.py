@@ -17,6 +17,7 @@ from inclusion.exceptions import ValidationError
 from inclusion.extensions import csrf, db, limiter, utcnow
 from inclusion.forms import add_form_error, choices
 from inclusion.main.panels import Panel, register
+from inclusion.pagination import keyset_page
 from inclusion.residents import timeline
 from inclusion.residents.services import local_date
 from inclusion.sms import delivery, text
@@ -30,6 +31,7 @@ bp = Blueprint("sms", __name__)
 
 _30_DAYS = timedelta(days=30)
 PROBLEM_STATUSES = (MessageStatus.FAILED, MessageStatus.UNDELIVERED, MessageStatus.UNKNOWN)
+MESSAGE_LOG_PAGE_SIZE = 50
 
 
 def _webhook_limit() -> str:
@@ -116,19 +118,18 @@ def inbound() -> Response:
 @bp.route("/messages")
 @access(Rule.ADMIN)
 def message_log() -> str:
-    page = max(1, request.args.get("page", 1, type=int) or 1)
-    size = 50
     status = request.args.get("status") or ""
     query = select(SmsMessage)
     if status in {s.value for s in MessageStatus}:
         query = query.where(SmsMessage.status == MessageStatus(status))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    messages = db.session.scalars(
-        query.order_by(SmsMessage.id.desc()).limit(size).offset((page - 1) * size)
-    ).all()
+    else:
+        status = ""
+    # Newest first, paged by id: at millions of messages an offset, or a count of them all,
+    # would cost more than the page itself.
+    page = keyset_page(query, (SmsMessage.id,), descending=True, size=MESSAGE_LOG_PAGE_SIZE)
     return render_template(
-        "sms/message_log.html", messages=messages, page=page, pages=max(1, -(-total // size)),
-        status=status, statuses=list(MessageStatus), provider=current_app.config["SMS_PROVIDER"],
+        "sms/message_log.html", page=page, messages=page.items, status=status,
+        statuses=list(MessageStatus), provider=current_app.config["SMS_PROVIDER"],
     )
 
 

@@ -76,10 +76,11 @@ FIELD_LABELS = dict(ALWAYS_SHARED + SHAREABLE_FIELDS)
 class Referral(Timestamped, Base):
     __tablename__ = "referral"
     __table_args__ = (
-        Index("ix_referral_to_status_sent", "to_partner_id", "status", "sent_at"),
-        Index("ix_referral_from_status_sent", "from_partner_id", "status", "sent_at"),
-        Index("ix_referral_to_sent", "to_partner_id", "sent_at"),
-        Index("ix_referral_from_sent", "from_partner_id", "sent_at"),
+        # The inbox and sent lists, newest first with the id breaking ties (keyset pages).
+        Index("ix_referral_to_status_sent_id", "to_partner_id", "status", "sent_at", "id"),
+        Index("ix_referral_from_status_sent_id", "from_partner_id", "status", "sent_at", "id"),
+        Index("ix_referral_to_sent_id", "to_partner_id", "sent_at", "id"),
+        Index("ix_referral_from_sent_id", "from_partner_id", "sent_at", "id"),
         # Covers the directory's response record, so it is read from the index alone.
         Index("ix_referral_offer_sent", "offer_id", "sent_at", "status", "responded_at"),
         Index("ix_referral_status_respond_by", "status", "respond_by"),

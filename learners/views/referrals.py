@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import Select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
@@ -11,6 +14,7 @@ from inclusion.access import Rule, access
 from inclusion.exceptions import ConflictError, DomainError, NotAllowedError
 from inclusion.extensions import db, utcnow
 from inclusion.forms import add_form_error
+from inclusion.pagination import KeysetPage, keyset_page
 from inclusion.residents import services as resident_services
 from inclusion.residents.models import ConsentKind, Resident
 from inclusion.tenancy import get_scoped_or_404
@@ -18,7 +22,6 @@ from learners import bp
 from learners.forms import DeclineForm, NotCompletedForm, ReferralForm, ReferralMoveForm
 from learners.models import NotCompletedReason, Offer, Referral, ReferralStatus
 from learners.services import referrals as services
-from learners.views.pages import paginate
 
 # What each row of a referral list shows, loaded in one query per relation (not per row).
 LIST_LOADS = (
@@ -92,11 +95,18 @@ def _status_arg() -> ReferralStatus | None:
         return None
 
 
+def _referral_page(query: Select[Any]) -> KeysetPage:
+    # Newest first, paged by (sent, id) rather than offset: an inbox can hold hundreds of
+    # thousands of referrals, and its last page should cost what its first does.
+    return keyset_page(query.options(*LIST_LOADS), (Referral.sent_at, Referral.id),
+                       descending=True)
+
+
 @bp.route("/referrals")
 @access(Rule.STAFF)
 def inbox() -> str:
     status = _status_arg() if "status" in request.args else ReferralStatus.SENT
-    page = paginate(services.received_query(g.partner.id, status=status).options(*LIST_LOADS))
+    page = _referral_page(services.received_query(g.partner.id, status=status))
     return render_template("learners/referrals.html", page=page, status=status, side="received",
                            now=utcnow(), statuses=list(ReferralStatus))
 
@@ -105,7 +115,7 @@ def inbox() -> str:
 @access(Rule.STAFF)
 def sent() -> str:
     status = _status_arg()
-    page = paginate(services.sent_query(g.partner.id, status=status).options(*LIST_LOADS))
+    page = _referral_page(services.sent_query(g.partner.id, status=status))
     return render_template("learners/referrals.html", page=page, status=status, side="sent",
                            now=utcnow(), statuses=list(ReferralStatus))
 

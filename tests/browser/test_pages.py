@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import sqlalchemy as sa
 
 from tests import factories
 from tests.browser.conftest import check_page, expect, sign_in
@@ -116,6 +117,40 @@ def test_partner_admin_sees_their_team_and_refused_access_in_the_partner_audit_l
     refused = table.get_by_role("row").filter(has_text="Access refused")
     assert refused.count() == 1
     assert boss.name in refused.inner_text()
+    check_page(page)
+
+
+def test_partner_admin_pages_through_a_long_audit_log_older_then_newer(page, person,
+                                                                       live_server):
+    boss = person("partner_admin", partner_name="Sandwell Digital Champions")
+    with live_server.app.app_context():
+        from inclusion import audit
+        from inclusion.extensions import db
+        from inclusion.tenancy import Partner
+
+        partner = db.session.scalar(sa.select(Partner).where(Partner.name == boss.partner_name))
+        for n in range(60):
+            audit.record("resident updated", partner_id=partner.id, detail=f"entry {n:02d}")
+        db.session.commit()
+        db.session.remove()
+    sign_in(page, boss.email)
+    tab = page.page
+    tab.get_by_role("heading", level=1).wait_for()
+    check_page(page)
+    tab.goto("/audit/")
+    pages = tab.get_by_role("navigation", name="Pages of the audit log")
+    assert pages.get_by_role("link", name=re.compile("Newer")).count() == 0
+    assert tab.get_by_role("cell", name=re.compile("entry 59")).count() == 1
+    check_page(page)
+
+    pages.get_by_role("link", name=re.compile("Older")).click()
+    expect(tab.get_by_role("cell", name=re.compile("entry 00"))).to_have_count(1)
+    assert tab.get_by_role("cell", name=re.compile("entry 59")).count() == 0
+    check_page(page)
+
+    pages.get_by_role("link", name=re.compile("Newer")).click()
+    expect(tab.get_by_role("cell", name=re.compile("entry 59"))).to_have_count(1)
+    assert pages.get_by_role("link", name=re.compile("Newer")).count() == 0
     check_page(page)
 
 

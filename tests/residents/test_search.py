@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import re
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from inclusion.extensions import db
-from tests import factories
+from tests import factories, paging
 
 RESULT_LINK = re.compile(r'href="/residents/\d+"')
 
@@ -71,13 +73,41 @@ def test_search_results_are_paginated(client, login_as, partner):
     assert "30 residents found" in first
     assert len(RESULT_LINK.findall(first)) == 25
     assert "Page 1 of 2" in first
-    second = client.get("/residents/", query_string={"q": "pat example", "page": 2})
+    second = client.get(paging.links(first)["next"])
     page = second.get_data(as_text=True)
     assert len(RESULT_LINK.findall(page)) == 5
-    assert "Pat Example 29" in page
+    assert "Pat Example 29" in page and "Page 2 of 2" in page
+    assert "next" not in paging.links(page)
 
 
 def test_search_page_links_to_registration(client, login_as, partner):
     login_as("staff", partner)
     page = client.get("/residents/").get_data(as_text=True)
     assert 'href="/residents/new"' in page
+
+
+def test_page_links_carry_no_residents_name(client, login_as, partner):
+    login_as("staff", partner)
+    for n in range(30):
+        factories.make_resident(partner, name=f"Zainab Example {n:02d}")
+    db.session.commit()
+    following = paging.links(_results(client, "example"))["next"]
+    cursor = parse_qs(urlsplit(following).query)["cursor"][0]
+    # The cursor holds the last name on the page, encrypted: URLs reach logs and history.
+    assert b"zainab" not in base64.urlsafe_b64decode(cursor + "==").lower()
+    assert "zainab" not in following.lower()
+
+
+def test_a_long_name_in_another_script_at_the_end_of_a_page_still_leads_on(client, login_as,
+                                                                           partner):
+    login_as("staff", partner)
+    long_name = "Ахмед " + "Щ" * 150 + " 𝔘" * 20  # 2- and 4-byte characters, 196 in all
+    for n in range(24):
+        factories.make_resident(partner, name=f"Ахмед {n:02d}")
+    last_on_page = factories.make_resident(partner, name=long_name)
+    after = factories.make_resident(partner, name=long_name + "z")
+    db.session.commit()
+    first = _results(client, "ахмед")
+    assert f'href="/residents/{last_on_page.id}"' in first
+    second = client.get(paging.links(first)["next"]).get_data(as_text=True)
+    assert RESULT_LINK.findall(second) == [f'href="/residents/{after.id}"']
