@@ -8,16 +8,16 @@ one serves everything the old one did); the message log's status filter gets a n
 On PostgreSQL, CREATE INDEX blocks writes to the table while it builds: on a large audit log
 run this upgrade in a quiet hour.
 
-Revision ID: 0013_keyset_indexes
-Revises: 0011_account_security
+Revision ID: 0014_keyset_indexes
+Revises: 0013_override_reason
 Create Date: 2026-12-01 10:00:00
 
 """
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0013_keyset_indexes'
-down_revision = '0011_account_security'
+revision = '0014_keyset_indexes'
+down_revision = '0013_override_reason'
 branch_labels = None
 depends_on = None
 
