@@ -7,6 +7,9 @@
         --residents 100000
     # Re-time a region generated before (skips generation):  --reuse
     # Throughput against gunicorn with 2 workers (skipped with --no-gunicorn)
+    # Then benchmarks/suite.py: the outcomes dashboard against hand-written SQL and the PDF
+    # report on the region (--no-outcomes), and the import, voucher issue and SMS rates on a
+    # scratch PostgreSQL database, the region's name + _scratch (--no-rates, --rates-scale)
 
 Each page is requested --repeat times in-process (Flask test client, full request: sign-in
 session, access rules, queries, template) signed in as the role that uses it, at the partner
@@ -294,6 +297,8 @@ def machine() -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     global PASSWORD  # noqa: PLW0603 - one run, one password, used by every sign-in
+    sys.path.insert(0, str(ROOT / "benchmarks"))  # suite imports the scripts beside it
+    import suite
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", help="default: SQLite in a temporary folder")
     parser.add_argument("--residents", type=int, default=2000)
@@ -310,6 +315,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--results", type=Path, default=RESULTS,
                         help="folder for the JSON results")
+    suite.add_arguments(parser)
     args = parser.parse_args(argv)
     if args.password:
         PASSWORD = args.password
@@ -317,6 +323,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         parser.error("--residents must be at least 20")
     url = args.database_url or f"sqlite:///{Path(tempfile.mkdtemp()) / 'region.sqlite'}"
     backend = "postgresql" if url.startswith("postgresql") else "sqlite"
+    suite.check(parser, args, url)
     print(f"region of {args.residents:,} residents on {backend}; machine {machine()}",
           flush=True)
     made = prepare(url, args.residents, args.seed, args.reuse)
@@ -330,6 +337,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.gunicorn:
         result["throughput"] = throughput(url, planned[0], args.clients, args.seconds)
     args.results.mkdir(parents=True, exist_ok=True)
+    result.update(suite.run(args, url))
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     target = args.results / f"run-{backend}-{args.residents}-{stamp}.json"
     target.write_text(json.dumps(result, indent=2, default=str) + "\n")
