@@ -47,7 +47,7 @@ def _cpu_of_children() -> float:
 def measure(url: str, *, scale: float = 1.0, workers: int = 4) -> dict[str, Any]:
     """Drop and rebuild the database, queue 3,000 x scale texts and time `workers` worker
     processes sending them to the fake server; the target is 200 a second, each sent once."""
-    total = int(3000 * scale)
+    total = round(3000 * scale)
     cpu_before = _cpu_of_children()
     server = subprocess.Popen(  # noqa: S603 - our own script, fixed arguments
         [sys.executable, str(ROOT / "tests" / "twilio_fake.py"), "--account-sid", SID,
@@ -107,6 +107,8 @@ def measure(url: str, *, scale: float = 1.0, workers: int = 4) -> dict[str, Any]
         if server.poll() is None:
             server.terminate()
             server.wait(10)
+        if server.stdout is not None:
+            server.stdout.close()
     return {"workers": workers, "asked": total, "sent": sent,
             "distinct_provider_ids": distinct_sids, "seconds": elapsed, "per_second": rate,
             "worker_cpu_seconds": worker_cpu, "server_cpu_seconds": total_cpu - worker_cpu,

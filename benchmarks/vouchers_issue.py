@@ -61,7 +61,7 @@ def measure(url: str, *, scale: float = 1.0, clients: int = 4, via: str = "servi
             ) -> dict[str, Any]:
     """Drop and rebuild the database, then time `clients` processes issuing 2,000 x scale
     vouchers between them; the target is 100 a second with no code given twice."""
-    total = int(2000 * scale)
+    total = round(2000 * scale)
     fresh_app(url)
     app = app_on(url)
     from inclusion.residents.models import ConsentKind

@@ -1,13 +1,20 @@
-"""benchmarks/run.py end to end at a tiny size on SQLite, in-process (no timings asserted)."""
+"""benchmarks/run.py end to end at a tiny size, in-process (no timings asserted): on SQLite with
+the outcomes section, and on PostgreSQL with the rates on a scratch database beside the test
+database."""
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+import sqlalchemy as sa
+
+from tests.conftest import _postgres_reachable, _postgres_url, _require
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,7 +31,8 @@ def test_benchmark_runs_every_page_on_a_small_region(tmp_path: Path) -> None:
     run = _load()
     url = f"sqlite:///{tmp_path / 'region.sqlite'}"
     result = run.main(["--database-url", url, "--residents", "50", "--repeat", "1",
-                       "--no-gunicorn", "--results", str(tmp_path / "results")])
+                       "--no-gunicorn", "--outcomes-runs", "1",
+                       "--results", str(tmp_path / "results")])
     pages = {row["page"] for row in result["pages"]}
     assert {"resident search: name", "resident search: phone", "resident search: postcode",
             "resident page", "device stock", "overdue loans", "voucher issue page",
@@ -32,7 +40,18 @@ def test_benchmark_runs_every_page_on_a_small_region(tmp_path: Path) -> None:
     assert result["generated"]["resident"] == 50
     written = list((tmp_path / "results").glob("run-sqlite-50-*.json"))
     assert len(written) == 1
-    assert json.loads(written[0].read_text())["pages"] == result["pages"]
+    saved = json.loads(written[0].read_text())
+    assert saved["pages"] == result["pages"]
+    outcomes = saved["outcomes"]
+    # The region's facts run up to today: the latest complete financial year is timed.
+    assert outcomes["period"].startswith("fy-") and outcomes["facts_in_period"] > 0
+    for figure in ("counts_ms", "hand_written_sql_ms", "hand_written_sql_on_facts_ms", "ratio",
+                   "dashboard_figures_ms", "pdf_seconds"):
+        assert outcomes[figure] > 0, figure
+    assert outcomes["target_ratio"] == 2 and outcomes["pdf_target_seconds"] == 5
+    assert isinstance(outcomes["met"], bool) and isinstance(outcomes["pdf_met"], bool)
+    assert outcomes["pdf_bytes"] > 1000
+    assert "need PostgreSQL" in saved["rates"]["skipped"]
 
 
 def test_benchmark_refuses_a_tiny_region(tmp_path: Path) -> None:
@@ -41,3 +60,79 @@ def test_benchmark_refuses_a_tiny_region(tmp_path: Path) -> None:
         run.main(["--database-url", f"sqlite:///{tmp_path / 'x.sqlite'}", "--residents", "5",
                   "--no-gunicorn", "--results", str(tmp_path)])
     assert not (tmp_path / "x.sqlite").exists()
+
+
+def test_benchmark_refuses_rates_on_sqlite_without_a_postgresql_scratch_database(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = _load()
+    with pytest.raises(SystemExit):
+        run.main(["--database-url", f"sqlite:///{tmp_path / 'x.sqlite'}", "--rates",
+                  "--no-gunicorn", "--results", str(tmp_path)])
+    assert "need PostgreSQL" in capsys.readouterr().err
+    assert not (tmp_path / "x.sqlite").exists()
+
+
+@pytest.fixture
+def postgres_region_url() -> Iterator[str]:
+    """A database for the region beside the test database (<name>_bench, made if missing), so
+    the rates' default scratch database is <name>_bench_scratch: never the test database."""
+    url = _postgres_url() or ""
+    problem = "TEST_DATABASE_URL is not set" if not url else _postgres_reachable(url)
+    if problem:
+        if _require("REQUIRE_POSTGRES"):
+            pytest.fail(f"PostgreSQL is required (REQUIRE_POSTGRES=1) but: {problem}")
+        pytest.skip(f"PostgreSQL tests skipped: {problem}")
+    suite = _load_suite()
+    made = sa.make_url(url)
+    region = made.set(database=f"{made.database}_bench").render_as_string(hide_password=False)
+    assert suite.ensure_database(region) is None
+    yield region
+
+
+def _load_suite() -> ModuleType:
+    sys.path.insert(0, str(ROOT / "benchmarks"))  # as run.py does: suite imports _common
+    import suite
+
+    return suite
+
+
+def test_benchmark_measures_the_rates_on_a_scratch_database_beside_a_postgresql_region(
+        postgres_region_url: str, tmp_path: Path) -> None:
+    run = _load()
+    result = run.main(["--database-url", postgres_region_url, "--residents", "50",
+                       "--repeat", "1", "--no-gunicorn", "--outcomes-runs", "1",
+                       "--rates-scale", "0.005", "--results", str(tmp_path)])
+    region = sa.make_url(postgres_region_url).database
+    saved = json.loads(next(tmp_path.glob("run-postgresql-50-*.json")).read_text())
+    assert saved["outcomes"]["facts_in_period"] > 0 and saved["outcomes"]["pdf_seconds"] > 0
+    rates = saved["rates"]
+    assert rates == result["rates"]
+    assert rates["database"] == f"{region}_scratch"
+    assert rates["devices_import"]["imported"] == rates["devices_import"]["stored"] == 500
+    assert rates["vouchers_import"]["stored"] == rates["vouchers_import"]["codes"] == 1000
+    assert rates["vouchers_import"]["duplicate_codes"] == 0
+    assert rates["vouchers_issue"]["vouchers"] == 10
+    assert rates["vouchers_issue"]["duplicate_codes"] == 0
+    assert rates["vouchers_issue"]["failures"] == 0
+    assert rates["sms_worker"]["sent"] == rates["sms_worker"]["distinct_provider_ids"] == 15
+    for key in ("devices_import", "vouchers_import", "vouchers_issue", "sms_worker"):
+        assert rates[key]["per_second"] > 0 and rates[key]["target_per_second"] > 0, key
+        assert isinstance(rates[key]["met"], bool), key
+    # The rates dropped and rebuilt the scratch database only: the region is still there.
+    engine = sa.create_engine(postgres_region_url.replace("postgresql://",
+                                                          "postgresql+psycopg://", 1))
+    try:
+        with engine.connect() as conn:
+            assert conn.scalar(sa.text("SELECT COUNT(*) FROM resident")) == 50
+    finally:
+        engine.dispose()
+
+
+def test_benchmark_refuses_the_region_database_as_the_scratch_database(
+        postgres_region_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = _load()
+    with pytest.raises(SystemExit):
+        run.main(["--database-url", postgres_region_url, "--reuse", "--no-gunicorn",
+                  "--scratch-database-url", postgres_region_url, "--results", str(tmp_path)])
+    assert "must not be the region's database" in capsys.readouterr().err
+    assert not list(tmp_path.glob("*.json"))
