@@ -47,6 +47,7 @@ if str(ROOT) not in sys.path:
 import sqlalchemy as sa  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
+import suite  # noqa: E402
 from _common import follow_next  # noqa: E402
 
 from inclusion import create_app  # noqa: E402
@@ -297,8 +298,6 @@ def machine() -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     global PASSWORD  # noqa: PLW0603 - one run, one password, used by every sign-in
-    sys.path.insert(0, str(ROOT / "benchmarks"))  # suite imports the scripts beside it
-    import suite
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", help="default: SQLite in a temporary folder")
     parser.add_argument("--residents", type=int, default=2000)

@@ -50,6 +50,7 @@ def test_benchmark_runs_every_page_on_a_small_region(tmp_path: Path) -> None:
         assert outcomes[figure] > 0, figure
     assert outcomes["target_ratio"] == 2 and outcomes["pdf_target_seconds"] == 5
     assert isinstance(outcomes["met"], bool) and isinstance(outcomes["pdf_met"], bool)
+    assert outcomes["same_counts"] is True
     assert outcomes["pdf_bytes"] > 1000
     assert "need PostgreSQL" in saved["rates"]["skipped"]
 
