@@ -232,7 +232,7 @@ def ensure_database(url: str) -> str | None:
                 conn.execute(sa.text(f"CREATE DATABASE {quoted}"))
                 print(f"created the scratch database {target.database}", flush=True)
     except sa.exc.SQLAlchemyError as exc:
-        return str(exc.orig or exc).splitlines()[0]
+        return str(getattr(exc, "orig", None) or exc).splitlines()[0]
     finally:
         admin.dispose()
     return None
