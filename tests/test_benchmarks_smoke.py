@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 from types import ModuleType
 
@@ -41,3 +45,41 @@ def test_benchmark_refuses_a_tiny_region(tmp_path: Path) -> None:
         run.main(["--database-url", f"sqlite:///{tmp_path / 'x.sqlite'}", "--residents", "5",
                   "--no-gunicorn", "--results", str(tmp_path)])
     assert not (tmp_path / "x.sqlite").exists()
+
+
+def _load_generator() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_load", ROOT / "benchmarks" / "_load.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclass looks itself up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_load_generator_counts_answers_and_reports_anything_but_200_as_an_error(
+    tmp_path: Path,
+) -> None:
+    load = _load_generator()
+    (tmp_path / "index.html").write_text("ok")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(  # noqa: S603 - the standard library's own test server
+        [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(port),
+         "--directory", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        found = load.hammer(port, "/index.html", clients=2, seconds=0.5, warmup=0.1).summary()
+        missing = load.hammer(port, "/missing", clients=2, seconds=0.5, warmup=0.1).summary()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert found["requests"] > 0 and found["errors"] == 0
+    assert found["median_ms"] is not None and found["p95_ms"] >= found["median_ms"]
+    assert missing["requests"] == 0
+    assert missing["errors"] > 0 and missing["error_kinds"] == {"HTTP 404": missing["errors"]}
