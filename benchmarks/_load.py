@@ -50,13 +50,22 @@ class Run:
     def error_count(self) -> int:
         return sum(self.errors.values())
 
+    def add(self, other: Run) -> None:
+        """Fold another window on the same path into this one (rounds of one measurement)."""
+        self.seconds += other.seconds
+        self.latencies_ms += other.latencies_ms
+        self.errors.update(other.errors)
+        self.client_cpu_seconds += other.client_cpu_seconds
+        for name, used in other.server_cpu_seconds.items():
+            self.server_cpu_seconds[name] = self.server_cpu_seconds.get(name, 0.0) + used
+
     def summary(self) -> dict[str, Any]:
         ordered = sorted(self.latencies_ms)
         per_ok = max(self.ok, 1)
         return {
             "path": self.path.split("?")[0],
             "clients": self.clients,
-            "seconds": self.seconds,
+            "seconds": round(self.seconds, 2),
             "requests": self.ok,
             "errors": self.error_count,
             "error_kinds": dict(self.errors),
@@ -111,7 +120,7 @@ def _client(port: int, path: str, headers: dict[str, str], timing: Any, ready: A
         if started >= stop_at:
             break
         if cpu_start is None and started >= warm_until:
-            cpu_start = sum(os.times()[:2])
+            cpu_start = time.process_time()
         status: int | None = None
         kind = ""
         try:
@@ -130,7 +139,7 @@ def _client(port: int, path: str, headers: dict[str, str], timing: Any, ready: A
             latencies.append(1000 * (finished - started))
         else:
             errors[kind or f"HTTP {status}"] += 1
-    cpu = sum(os.times()[:2]) - cpu_start if cpu_start is not None else 0.0
+    cpu = time.process_time() - cpu_start if cpu_start is not None else 0.0
     conn.close()
     out.send((latencies, dict(errors), cpu))
     out.close()

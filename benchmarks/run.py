@@ -57,6 +57,10 @@ import _load  # noqa: E402
 
 # Throughput is measured for the search (database-bound at scale) and for typical pages.
 THROUGHPUT_PAGES = ("resident search: name", "resident page", "staff home")
+BARE = "bare endpoint"
+# The bare endpoint with a signed-in session: what every signed-in page costs before its own
+# work (session, user and memberships read, access rules), so the best ratio a page can reach.
+SIGNED_IN_BARE = "bare endpoint, signed in"
 PASSWORD = "benchmark-password-2026"  # noqa: S105 - generated accounts, throwaway database
 RESULTS = ROOT / "benchmarks" / "results"
 
@@ -243,9 +247,13 @@ def _line(label: str, run: dict[str, Any]) -> str:
 
 
 def throughput(url: str, pages: list[tuple[str, str, str]], clients: int, seconds: float,
-               warmup: float) -> dict[str, Any]:
-    """Serve the app with gunicorn (2 sync workers); load each page, then the bare endpoint,
-    with the same clients for the same time; the ratio is page requests/s over bare."""
+               warmup: float, rounds: int) -> dict[str, Any]:
+    """Serve the app with gunicorn (2 sync workers) and load each page and the bare endpoint
+    with the same clients for the same time; the ratio is page requests/s over bare.
+
+    The time is cut into rounds that take turns (page, page, ..., bare, signed-in bare; again),
+    so a burst of other work on the machine falls on all of them alike rather than on one.
+    """
     folder = Path(tempfile.mkdtemp())
     (folder / "bench_wsgi.py").write_text(WSGI)
     port = _free_port()
@@ -255,7 +263,7 @@ def throughput(url: str, pages: list[tuple[str, str, str]], clients: int, second
         [str(gunicorn), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
          "bench_wsgi:app"], cwd=ROOT, env=env)
     watched = _watched(port, server, url)
-    runs: dict[str, dict[str, Any]] = {}
+    totals: dict[str, _load.Run] = {}
     try:
         for _ in range(100):
             try:
@@ -263,26 +271,37 @@ def throughput(url: str, pages: list[tuple[str, str, str]], clients: int, second
                 break
             except OSError:
                 time.sleep(0.2)
-        print(f"gunicorn, 2 sync workers, {clients} client processes, {warmup:g} s warm-up "
-              f"then {seconds:g} s each:", flush=True)
-        for label, email, path in pages:
-            cookie = _sign_in(port, email)
-            runs[label] = _load.hammer(port, path, cookie=cookie, clients=clients,
-                                       seconds=seconds, warmup=warmup,
-                                       processes_to_watch=watched).summary()
-            print(_line(label, runs[label]), flush=True)
-        bare = _load.hammer(port, "/bench-bare", clients=clients, seconds=seconds,
-                            warmup=warmup, processes_to_watch=watched).summary()
-        print(_line("bare endpoint", bare), flush=True)
+        cookies = {email: _sign_in(port, email) for _, email, _ in pages}
+        targets = [(label, path, cookies[email]) for label, email, path in pages]
+        targets += [(BARE, "/bench-bare", ""),
+                    (SIGNED_IN_BARE, "/bench-bare", cookies[pages[0][1]])]
+        print(f"gunicorn, 2 sync workers, {clients} client processes, {seconds:g} s each in "
+              f"{rounds} rounds taking turns ({warmup:g} s warm-up first, uncounted):",
+              flush=True)
+        for round_ in range(rounds):
+            for label, path, cookie in targets:
+                run = _load.hammer(port, path, cookie=cookie, clients=clients,
+                                   seconds=seconds / rounds,
+                                   warmup=warmup if round_ == 0 else min(warmup, 0.5),
+                                   processes_to_watch=watched)
+                if label in totals:
+                    totals[label].add(run)
+                else:
+                    totals[label] = run
     finally:
         server.terminate()
         server.wait(timeout=30)
-    for label, run in runs.items():
+    runs = {label: run.summary() for label, run in totals.items()}
+    bare = runs.pop(BARE)
+    for run in runs.values():
         run["ratio"] = round(run["per_second"] / bare["per_second"], 3) if bare["per_second"] else 0
-        print(f"  ratio {label}: {run['ratio']:.2f}", flush=True)
+    for label, run in [*runs.items(), (BARE, bare)]:
+        print(_line(label, run), flush=True)
+    for label, run in runs.items():
+        print(f"  ratio to the bare endpoint, {label}: {run['ratio']:.2f}", flush=True)
     return {"workers": 2, "worker_class": "sync", "clients": clients, "client": "processes",
-            "seconds": seconds, "warmup_seconds": warmup, "pages": runs, "bare": bare,
-            "ratio": runs[pages[0][0]]["ratio"]}
+            "seconds": seconds, "rounds": rounds, "warmup_seconds": warmup, "pages": runs,
+            "bare": bare, "ratio": runs[pages[0][0]]["ratio"]}
 
 
 def machine() -> dict[str, Any]:
@@ -310,7 +329,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--seconds", type=float, default=10.0,
                         help="measured seconds per page (and for the bare endpoint)")
     parser.add_argument("--warmup", type=float, default=2.0,
-                        help="seconds of load before each measured window, not counted")
+                        help="seconds of load before the first measured window, not counted")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="--seconds is cut into this many turns per page, interleaved")
     parser.add_argument("--throughput-pages", default=",".join(THROUGHPUT_PAGES),
                         help="comma-separated page labels to load (the first gives the "
                              "headline ratio)")
@@ -322,7 +343,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.residents < 20:
         parser.error("--residents must be at least 20")
     wanted = [label.strip() for label in args.throughput_pages.split(",") if label.strip()]
-    if args.clients < 1 or args.seconds <= 0 or args.warmup < 0 or not wanted:
+    if args.clients < 1 or args.seconds <= 0 or args.warmup < 0 or args.rounds < 1 or not wanted:
         parser.error("--clients, --seconds and --throughput-pages need positive values")
     url = args.database_url or f"sqlite:///{Path(tempfile.mkdtemp()) / 'region.sqlite'}"
     backend = "postgresql" if url.startswith("postgresql") else "sqlite"
@@ -343,7 +364,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             raise SystemExit(f"--throughput-pages: no page called {', '.join(unknown)}; "
                              f"choose from {', '.join(by_label)}")
         result["throughput"] = throughput(url, [by_label[label] for label in wanted],
-                                          args.clients, args.seconds, args.warmup)
+                                          args.clients, args.seconds, args.warmup,
+                                          args.rounds)
         result["machine_after"] = machine()
     args.results.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
