@@ -75,6 +75,8 @@ class Run:
             "client_cpu_ms_per_request": round(1000 * self.client_cpu_seconds / per_ok, 3),
             **{f"{name}_cpu_ms_per_request": round(1000 * used / per_ok, 3)
                for name, used in self.server_cpu_seconds.items()},
+            "cpu_ms_per_request": round(1000 * (self.client_cpu_seconds + sum(
+                self.server_cpu_seconds.values())) / per_ok, 3),
         }
 
 

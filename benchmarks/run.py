@@ -13,15 +13,18 @@ session, access rules, queries, template) signed in as the role that uses it, at
 with the most rows for that page; the median and 95th percentile are printed and written with
 the machine's details to benchmarks/results/run-<time>.json.
 
-Throughput: gunicorn serves the app with 2 sync workers; --clients client processes (16;
-see benchmarks/_load.py) request each of --throughput-pages for --warmup seconds uncounted,
-then --seconds measured, then the same for a bare endpoint (the app's request handling with
-no session, database or template) on the same server. Printed for each: requests/s, median
-and 95th-percentile latency, errors (any answer but 200), CPU milliseconds per request of
-gunicorn's workers, the database backends and the clients; and the ratio of each page's
-requests/s to the bare endpoint's, which holds up better on a busy machine than either alone.
-The first of --throughput-pages (the name search, database-bound at scale) gives the
-headline ratio; the resident page and staff home are the typical pages.
+Throughput: gunicorn serves the app with 2 sync workers; --clients client processes (16,
+each with its own connection; see benchmarks/_load.py) request each of --throughput-pages,
+then a bare endpoint (the app's request handling with no session, database or template),
+then the bare endpoint with a signed-in session (what every signed-in page pays before its
+own work), all on the same server for --seconds each. The time is cut into --rounds turns
+that alternate between them, after --warmup seconds that are not counted. Printed for each:
+requests/s, median and 95th-percentile latency, errors (any answer but 200), and CPU
+milliseconds per request of gunicorn's workers, the database's backends and the clients. The
+ratio is each page's requests/s over the bare endpoint's; the CPU ratio compares CPU time per
+request instead, which other work on the machine hardly moves. The first of
+--throughput-pages (the name search, database-bound at scale) gives the headline ratio; the
+resident page and staff home are the typical pages.
 """
 
 from __future__ import annotations
@@ -241,6 +244,7 @@ def _watched(port: int, server: subprocess.Popen[bytes], url: str
 def _line(label: str, run: dict[str, Any]) -> str:
     cpu = ", ".join(f"{key.removesuffix('_cpu_ms_per_request')} {value:.2f}"
                     for key, value in run.items() if key.endswith("_cpu_ms_per_request"))
+    cpu += f" (total {run['cpu_ms_per_request']:.2f})"
     errors = f", {run['errors']} ERRORS {run['error_kinds']}" if run["errors"] else ", 0 errors"
     return (f"  {label:28} {run['per_second']:8.1f} requests/s, {run['median_ms']} ms median, "
             f"{run['p95_ms']} ms p95{errors}; CPU ms per request: {cpu}")
@@ -295,10 +299,15 @@ def throughput(url: str, pages: list[tuple[str, str, str]], clients: int, second
     bare = runs.pop(BARE)
     for run in runs.values():
         run["ratio"] = round(run["per_second"] / bare["per_second"], 3) if bare["per_second"] else 0
+        # The same comparison by CPU time spent per request (clients, server and database):
+        # hardly moved by other work on the machine, unlike requests per second.
+        run["cpu_ratio"] = (round(bare["cpu_ms_per_request"] / run["cpu_ms_per_request"], 3)
+                            if run["cpu_ms_per_request"] else 0)
     for label, run in [*runs.items(), (BARE, bare)]:
         print(_line(label, run), flush=True)
     for label, run in runs.items():
-        print(f"  ratio to the bare endpoint, {label}: {run['ratio']:.2f}", flush=True)
+        print(f"  ratio to the bare endpoint, {label}: {run['ratio']:.2f} "
+              f"(by CPU time per request: {run['cpu_ratio']:.2f})", flush=True)
     return {"workers": 2, "worker_class": "sync", "clients": clients, "client": "processes",
             "seconds": seconds, "rounds": rounds, "warmup_seconds": warmup, "pages": runs,
             "bare": bare, "ratio": runs[pages[0][0]]["ratio"]}
