@@ -221,8 +221,7 @@ def _sign_in(port: int, email: str) -> str:
     return cookie.split(";", 1)[0]
 
 
-def _watched(port: int, server: subprocess.Popen[bytes], url: str
-             ) -> Callable[[], dict[str, list[int]]]:
+def _watched(server: subprocess.Popen[bytes], url: str) -> Callable[[], dict[str, list[int]]]:
     """The processes whose CPU time a load run reports: gunicorn's workers, and on a local
     PostgreSQL the backends serving this database."""
 
@@ -266,7 +265,7 @@ def throughput(url: str, pages: list[tuple[str, str, str]], clients: int, second
     server = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
         [str(gunicorn), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
          "bench_wsgi:app"], cwd=ROOT, env=env)
-    watched = _watched(port, server, url)
+    watched = _watched(server, url)
     totals: dict[str, _load.Run] = {}
     try:
         for _ in range(100):
