@@ -83,3 +83,23 @@ def test_load_generator_counts_answers_and_reports_anything_but_200_as_an_error(
     assert found["median_ms"] is not None and found["p95_ms"] >= found["median_ms"]
     assert missing["requests"] == 0
     assert missing["errors"] > 0 and missing["error_kinds"] == {"HTTP 404": missing["errors"]}
+
+
+def test_request_profile_reports_statements_and_cpu_for_each_page(tmp_path: Path) -> None:
+    run = _load()
+    url = f"sqlite:///{tmp_path / 'region.sqlite'}"
+    run.main(["--database-url", url, "--residents", "50", "--repeat", "1", "--no-gunicorn",
+              "--results", str(tmp_path / "results")])
+    spec = importlib.util.spec_from_file_location(
+        "bench_request_profile", ROOT / "benchmarks" / "request_profile.py")
+    assert spec is not None and spec.loader is not None
+    profile = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(profile)
+    rows = profile.main(["--database-url", url, "--page", "resident page", "--requests", "2",
+                         "--top", "0"])
+    by_page = {row["page"]: row for row in rows}
+    assert set(by_page) == {"bare endpoint", "bare endpoint, signed in", "resident page"}
+    assert by_page["bare endpoint"]["statements"] == 0
+    # Signed in: the session, the user and their memberships in one statement.
+    assert by_page["bare endpoint, signed in"]["statements"] == 1
+    assert by_page["resident page"]["statements"] > 1
