@@ -16,9 +16,18 @@ session, access rules, queries, template) signed in as the role that uses it, at
 with the most rows for that page; the median and 95th percentile are printed and written with
 the machine's details to benchmarks/results/run-<time>.json.
 
-Throughput: gunicorn serves the app with 2 sync workers; --clients threads request the
-resident search page for --seconds, then a bare endpoint (no database, no template) on the
-same server; the ratio says how much of the server's capacity the page itself costs.
+Throughput: gunicorn serves the app with 2 sync workers; --clients client processes (16,
+each with its own connection; see benchmarks/_load.py) request each of --throughput-pages,
+then a bare endpoint (the app's request handling with no session, database or template),
+then the bare endpoint with a signed-in session (what every signed-in page pays before its
+own work), all on the same server for --seconds each. The time is cut into --rounds turns
+that alternate between them, after --warmup seconds that are not counted. Printed for each:
+requests/s, median and 95th-percentile latency, errors (any answer but 200), and CPU
+milliseconds per request of gunicorn's workers, the database's backends and the clients. The
+ratio is each page's requests/s over the bare endpoint's; the CPU ratio compares CPU time per
+request instead, which other work on the machine hardly moves. The first of
+--throughput-pages (the name search, database-bound at scale) gives the headline ratio; the
+resident page and staff home are the typical pages.
 """
 
 from __future__ import annotations
@@ -33,9 +42,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.parse
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -53,6 +62,15 @@ from _common import follow_next  # noqa: E402
 from inclusion import create_app  # noqa: E402
 from inclusion.extensions import db  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import _load  # noqa: E402
+
+# Throughput is measured for the search (database-bound at scale) and for typical pages.
+THROUGHPUT_PAGES = ("resident search: name", "resident page", "staff home")
+BARE = "bare endpoint"
+# The bare endpoint with a signed-in session: what every signed-in page costs before its own
+# work (session, user and memberships read, access rules), so the best ratio a page can reach.
+SIGNED_IN_BARE = "bare endpoint, signed in"
 PASSWORD = "benchmark-password-2026"  # noqa: S105 - generated accounts, throwaway database
 RESULTS = ROOT / "benchmarks" / "results"
 # A path marked DEEP is timed at this page of its (keyset-paged) list.
@@ -128,6 +146,7 @@ def plan() -> list[tuple[str, str, str]]:
         ("resident search: phone", staff, f"/residents/?q={q(sample.phone)}"),
         ("resident search: postcode", staff, f"/residents/?q={q(sample.postcode)}"),
         ("resident page", staff, f"/residents/{sample.id}"),
+        ("staff home", staff, "/"),
         ("device stock", _staff_email(stock), "/devices/stock"),
         ("overdue loans", _staff_email(overdue), "/devices/loans/overdue"),
         ("voucher issue page", staff, f"/vouchers/issue/{sample.id}"),
@@ -228,37 +247,42 @@ def _sign_in(port: int, email: str) -> str:
     return cookie.split(";", 1)[0]
 
 
-def _hammer(port: int, path: str, cookie: str, clients: int, seconds: float) -> dict[str, Any]:
-    done: list[int] = []
-    errors: list[int] = []
-    stop = time.perf_counter() + seconds
+def _watched(server: subprocess.Popen[bytes], url: str) -> Callable[[], dict[str, list[int]]]:
+    """The processes whose CPU time a load run reports: gunicorn's workers, and on a local
+    PostgreSQL the backends serving this database."""
 
-    def client() -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        n = bad = 0
-        while time.perf_counter() < stop:
-            conn.request("GET", path, headers={"Cookie": cookie} if cookie else {})
-            response = conn.getresponse()
-            response.read()
-            n += 1
-            bad += response.status != 200
-        conn.close()
-        done.append(n)
-        errors.append(bad)
+    def groups() -> dict[str, list[int]]:
+        found = {"server": _load.children(server.pid)}
+        if url.startswith("postgresql"):
+            engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1),
+                                      poolclass=sa.pool.NullPool)
+            with engine.connect() as conn:
+                found["database"] = list(conn.scalars(sa.text(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND pid <> pg_backend_pid()")))
+            engine.dispose()
+        return found
 
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - started
-    return {"path": path.split("?")[0], "requests": sum(done), "errors": sum(errors),
-            "per_second": round(sum(done) / elapsed, 1)}
+    return groups
 
 
-def throughput(url: str, page: tuple[str, str, str], clients: int, seconds: float
-               ) -> dict[str, Any]:
+def _line(label: str, run: dict[str, Any]) -> str:
+    cpu = ", ".join(f"{key.removesuffix('_cpu_ms_per_request')} {value:.2f}"
+                    for key, value in run.items() if key.endswith("_cpu_ms_per_request"))
+    cpu += f" (total {run['cpu_ms_per_request']:.2f})"
+    errors = f", {run['errors']} ERRORS {run['error_kinds']}" if run["errors"] else ", 0 errors"
+    return (f"  {label:28} {run['per_second']:8.1f} requests/s, {run['median_ms']} ms median, "
+            f"{run['p95_ms']} ms p95{errors}; CPU ms per request: {cpu}")
+
+
+def throughput(url: str, pages: list[tuple[str, str, str]], clients: int, seconds: float,
+               warmup: float, rounds: int) -> dict[str, Any]:
+    """Serve the app with gunicorn (2 sync workers) and load each page and the bare endpoint
+    with the same clients for the same time; the ratio is page requests/s over bare.
+
+    The time is cut into rounds that take turns (page, page, ..., bare, signed-in bare; again),
+    so a burst of other work on the machine falls on all of them alike rather than on one.
+    """
     folder = Path(tempfile.mkdtemp())
     (folder / "bench_wsgi.py").write_text(WSGI)
     port = _free_port()
@@ -267,6 +291,8 @@ def throughput(url: str, page: tuple[str, str, str], clients: int, seconds: floa
     server = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
         [str(gunicorn), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
          "bench_wsgi:app"], cwd=ROOT, env=env)
+    watched = _watched(server, url)
+    totals: dict[str, _load.Run] = {}
     try:
         for _ in range(100):
             try:
@@ -274,20 +300,42 @@ def throughput(url: str, page: tuple[str, str, str], clients: int, seconds: floa
                 break
             except OSError:
                 time.sleep(0.2)
-        label, email, path = page
-        cookie = _sign_in(port, email)
-        _hammer(port, path, cookie, 1, 1.0)  # warm both workers' caches
-        page_result = _hammer(port, path, cookie, clients, seconds)
-        bare = _hammer(port, "/bench-bare", "", clients, seconds)
+        cookies = {email: _sign_in(port, email) for _, email, _ in pages}
+        targets = [(label, path, cookies[email]) for label, email, path in pages]
+        targets += [(BARE, "/bench-bare", ""),
+                    (SIGNED_IN_BARE, "/bench-bare", cookies[pages[0][1]])]
+        print(f"gunicorn, 2 sync workers, {clients} client processes, {seconds:g} s each in "
+              f"{rounds} rounds taking turns ({warmup:g} s warm-up first, uncounted):",
+              flush=True)
+        for round_ in range(rounds):
+            for label, path, cookie in targets:
+                run = _load.hammer(port, path, cookie=cookie, clients=clients,
+                                   seconds=seconds / rounds,
+                                   warmup=warmup if round_ == 0 else min(warmup, 0.5),
+                                   processes_to_watch=watched)
+                if label in totals:
+                    totals[label].add(run)
+                else:
+                    totals[label] = run
     finally:
         server.terminate()
         server.wait(timeout=30)
-    ratio = page_result["per_second"] / bare["per_second"] if bare["per_second"] else 0.0
-    result = {"workers": 2, "clients": clients, "seconds": seconds, "page": label,
-              "page_result": page_result, "bare_result": bare, "ratio": round(ratio, 3)}
-    print(f"  gunicorn 2 workers, {clients} clients: {label} {page_result['per_second']}/s, "
-          f"bare endpoint {bare['per_second']}/s, ratio {ratio:.2f}", flush=True)
-    return result
+    runs = {label: run.summary() for label, run in totals.items()}
+    bare = runs.pop(BARE)
+    for run in runs.values():
+        run["ratio"] = round(run["per_second"] / bare["per_second"], 3) if bare["per_second"] else 0
+        # The same comparison by CPU time spent per request (clients, server and database):
+        # hardly moved by other work on the machine, unlike requests per second.
+        run["cpu_ratio"] = (round(bare["cpu_ms_per_request"] / run["cpu_ms_per_request"], 3)
+                            if run["cpu_ms_per_request"] else 0)
+    for label, run in [*runs.items(), (BARE, bare)]:
+        print(_line(label, run), flush=True)
+    for label, run in runs.items():
+        print(f"  ratio to the bare endpoint, {label}: {run['ratio']:.2f} "
+              f"(by CPU time per request: {run['cpu_ratio']:.2f})", flush=True)
+    return {"workers": 2, "worker_class": "sync", "clients": clients, "client": "processes",
+            "seconds": seconds, "rounds": rounds, "warmup_seconds": warmup, "pages": runs,
+            "bare": bare, "ratio": runs[pages[0][0]]["ratio"]}
 
 
 def machine() -> dict[str, Any]:
@@ -310,8 +358,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                              "`demo region`)")
     parser.add_argument("--gunicorn", action=argparse.BooleanOptionalAction, default=True,
                         help="measure throughput against gunicorn (2 workers)")
-    parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--clients", type=int, default=16,
+                        help="concurrent clients, each its own process")
+    parser.add_argument("--seconds", type=float, default=10.0,
+                        help="measured seconds per page (and for the bare endpoint)")
+    parser.add_argument("--warmup", type=float, default=2.0,
+                        help="seconds of load before the first measured window, not counted")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="--seconds is cut into this many turns per page, interleaved")
+    parser.add_argument("--throughput-pages", default=",".join(THROUGHPUT_PAGES),
+                        help="comma-separated page labels to load (the first gives the "
+                             "headline ratio)")
     parser.add_argument("--results", type=Path, default=RESULTS,
                         help="folder for the JSON results")
     suite.add_arguments(parser)
@@ -320,6 +377,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         PASSWORD = args.password
     if args.residents < 20:
         parser.error("--residents must be at least 20")
+    wanted = [label.strip() for label in args.throughput_pages.split(",") if label.strip()]
+    if args.clients < 1 or args.seconds <= 0 or args.warmup < 0 or args.rounds < 1 or not wanted:
+        parser.error("--clients, --seconds and --throughput-pages need positive values")
     url = args.database_url or f"sqlite:///{Path(tempfile.mkdtemp()) / 'region.sqlite'}"
     backend = "postgresql" if url.startswith("postgresql") else "sqlite"
     suite.check(parser, args, url)
@@ -334,7 +394,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "generated": made, "pages": pages,
     }
     if args.gunicorn:
-        result["throughput"] = throughput(url, planned[0], args.clients, args.seconds)
+        by_label = {page[0]: page for page in planned}
+        unknown = [label for label in wanted if label not in by_label]
+        if unknown:
+            raise SystemExit(f"--throughput-pages: no page called {', '.join(unknown)}; "
+                             f"choose from {', '.join(by_label)}")
+        result["throughput"] = throughput(url, [by_label[label] for label in wanted],
+                                          args.clients, args.seconds, args.warmup,
+                                          args.rounds)
+        result["machine_after"] = machine()
     args.results.mkdir(parents=True, exist_ok=True)
     result.update(suite.run(args, url))
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")

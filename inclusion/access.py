@@ -84,7 +84,10 @@ def _load_acting_partner() -> None:
         return
     wanted = session.get("partner_id")
     chosen = next((p for p in partners if p.id == wanted), partners[0])
-    session["partner_id"] = chosen.id
+    if wanted != chosen.id:
+        # Only on a change: writing the session on every request re-signs and re-sends the
+        # cookie with every response.
+        session["partner_id"] = chosen.id
     g.partner = chosen
 
 

@@ -37,6 +37,9 @@ def _database_url(url: str) -> str:
 
 class BaseConfig:
     ENV_NAME = "base"
+    # pool_pre_ping: one round trip to the database as each request takes its connection,
+    # so a connection the database (or a firewall) dropped is replaced, not a 500. The pool
+    # is per process; see "Running in production" in the README for sizes.
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     WTF_CSRF_TIME_LIMIT = None
@@ -126,7 +129,7 @@ class TestConfig(BaseConfig):
     ENV_NAME = "test"
     TESTING = True
     ACCEPT_DRAMA_NUMBERS = True
-    SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105 - tests only, not a secret
+    SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105 - tests only
     # External services point at addresses that fail loudly if anything reaches them.
     SMTP_HOST = None
     PUBLIC_BASE_URL = "http://localhost"
@@ -219,6 +222,9 @@ def load_config(app: Flask, config: dict[str, Any] | str | None) -> None:
     app.config["SESSION_MAX_HOURS"] = _env_int("SESSION_MAX_HOURS", app.config["SESSION_MAX_HOURS"])
     if env.get("RATELIMIT_STORAGE_URI"):
         app.config["RATELIMIT_STORAGE_URI"] = env["RATELIMIT_STORAGE_URI"]
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = _pool_options(
+        dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+    )
 
     app.config.update(overrides)
     _check_sms(app)
@@ -242,6 +248,23 @@ def load_config(app: Flask, config: dict[str, Any] | str | None) -> None:
         app.config["SECRET_KEY"] = _instance_secret(instance / "secret_key")
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'inclusion.sqlite'}"
+
+
+def _pool_options(options: dict[str, Any]) -> dict[str, Any]:
+    """The database connection pool settings the environment gives (see the README)."""
+    env = os.environ
+    for variable, option in (("DATABASE_POOL_SIZE", "pool_size"),
+                             ("DATABASE_MAX_OVERFLOW", "max_overflow"),
+                             ("DATABASE_POOL_RECYCLE_SECONDS", "pool_recycle")):
+        value = env.get(variable, "").strip()
+        if not value:
+            continue
+        if not value.isdigit():
+            raise ConfigurationError(f"{variable} must be a whole number, not {value!r}")
+        options[option] = int(value)
+    if env.get("DATABASE_POOL_PRE_PING"):
+        options["pool_pre_ping"] = _env_bool("DATABASE_POOL_PRE_PING", True)
+    return options
 
 
 def _check_sms(app: Flask) -> None:

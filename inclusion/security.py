@@ -61,7 +61,9 @@ def _headers(response: Response) -> Response:
     if current_app.config.get("HSTS"):
         response.headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
     # Pages for signed-in users can show personal data: never keep them in any cache.
-    if current_user.is_authenticated and not response.headers.get("Cache-Control"):
+    # (is_anonymous, not is_authenticated: the latter reads the user row, which a commit in
+    # the view has expired, and would load it again just for this header.)
+    if not current_user.is_anonymous and not response.headers.get("Cache-Control"):
         response.headers["Cache-Control"] = "no-store"
     return response
 

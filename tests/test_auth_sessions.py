@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from inclusion import create_app
 from inclusion.auth import sessions
@@ -185,3 +185,25 @@ def test_disabling_a_user_ends_their_sessions(
     login_as("admin")
     assert client.post(f"/partners/users/{target.id}/disable").status_code == 302
     assert theirs.get("/").status_code == 302
+
+
+def test_an_ordinary_page_view_does_not_send_the_session_cookie_again(
+    app: Flask, client: FlaskClient, login_as: Any
+) -> None:
+    login_as("staff")
+    assert client.get("/").status_code == 200  # the first page picks the acting partner
+    again = client.get("/residents/")
+    assert again.status_code == 200
+    assert not [c for c in again.headers.getlist("Set-Cookie") if c.startswith("session=")]
+
+
+def test_a_removed_membership_stops_access_on_the_next_request(
+    app: Flask, client: FlaskClient, login_as: Any
+) -> None:
+    from inclusion.tenancy import Membership
+
+    user = login_as("staff")
+    assert client.get("/residents/").status_code == 200
+    db.session.execute(delete(Membership).where(Membership.user_id == user.id))
+    db.session.commit()
+    assert client.get("/residents/").status_code == 403

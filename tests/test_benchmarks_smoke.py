@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import socket
+import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -137,3 +140,61 @@ def test_benchmark_refuses_the_region_database_as_the_scratch_database(
                   "--scratch-database-url", postgres_region_url, "--results", str(tmp_path)])
     assert "must not be the region's database" in capsys.readouterr().err
     assert not list(tmp_path.glob("*.json"))
+
+
+def _load_generator() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_load", ROOT / "benchmarks" / "_load.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclass looks itself up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_load_generator_counts_answers_and_reports_anything_but_200_as_an_error(
+    tmp_path: Path,
+) -> None:
+    load = _load_generator()
+    (tmp_path / "index.html").write_text("ok")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(  # noqa: S603 - the standard library's own test server
+        [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(port),
+         "--directory", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        found = load.hammer(port, "/index.html", clients=2, seconds=0.5, warmup=0.1).summary()
+        missing = load.hammer(port, "/missing", clients=2, seconds=0.5, warmup=0.1).summary()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert found["requests"] > 0 and found["errors"] == 0
+    assert found["median_ms"] is not None and found["p95_ms"] >= found["median_ms"]
+    assert missing["requests"] == 0
+    assert missing["errors"] > 0 and missing["error_kinds"] == {"HTTP 404": missing["errors"]}
+
+
+def test_request_profile_reports_statements_and_cpu_for_each_page(tmp_path: Path) -> None:
+    run = _load()
+    url = f"sqlite:///{tmp_path / 'region.sqlite'}"
+    run.main(["--database-url", url, "--residents", "50", "--repeat", "1", "--no-gunicorn",
+              "--results", str(tmp_path / "results")])
+    spec = importlib.util.spec_from_file_location(
+        "bench_request_profile", ROOT / "benchmarks" / "request_profile.py")
+    assert spec is not None and spec.loader is not None
+    profile = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(profile)
+    rows = profile.main(["--database-url", url, "--page", "resident page", "--requests", "2",
+                         "--top", "0"])
+    by_page = {row["page"]: row for row in rows}
+    assert set(by_page) == {"bare endpoint", "bare endpoint, signed in", "resident page"}
+    assert by_page["bare endpoint"]["statements"] == 0
+    # Signed in: the session, the user and their memberships in one statement.
+    assert by_page["bare endpoint, signed in"]["statements"] == 1
+    assert by_page["resident page"]["statements"] > 1

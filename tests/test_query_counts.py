@@ -17,10 +17,11 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from inclusion.demo_region import generate
 from inclusion.extensions import db
-from inclusion.tenancy import Partner
+from inclusion.tenancy import Membership, Partner, PartnerRole
 from tests.conftest import _empty_tables
 
 TODAY = date(2026, 6, 1)
@@ -113,3 +114,46 @@ def test_list_pages_make_as_many_queries_for_many_rows_as_for_few(
     assert not grew, f"queries grew with rows (queries, rows): {grew}"
     # The big region really had longer lists.
     assert sum(m[1] for m in many.values()) > 4 * sum(f[1] for f in few.values())
+
+
+def test_a_signed_in_page_reads_the_session_user_and_memberships_in_one_statement(
+        app: Flask, client: FlaskClient, login_as: Callable[..., Any]) -> None:
+    from tests import factories
+
+    user = login_as("staff")
+    # A second partner: the memberships come as a list, still in the same statement.
+    other = factories.make_partner(name="Second Partner")
+    db.session.add(Membership(user=user, partner=other, role=PartnerRole.STAFF))
+    db.session.commit()
+    name = user.name
+    client.get("/accessibility")
+    db.session.remove()
+    with counting(app) as statements:
+        response = client.get("/accessibility")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert name in page and "Switch partner" in page
+    assert len(statements) == 1, statements
+
+
+def test_viewing_a_resident_audits_it_without_loading_the_signed_in_user_again(
+        app: Flask, client: FlaskClient, login_as: Callable[..., Any]) -> None:
+    from inclusion.audit.models import AuditEntry
+    from tests import factories
+
+    user = login_as("staff")
+    partner = user.memberships[0].partner
+    resident = factories.make_resident(partner)
+    db.session.commit()
+    resident_id, user_id = resident.id, user.id
+    db.session.remove()
+    with counting(app) as statements:
+        response = client.get(f"/residents/{resident_id}")
+    assert response.status_code == 200
+    # Memberships are read once, with the session; the audit commit does not expire and reload
+    # them (nor the user, nor the resident).
+    assert sum("membership" in s for s in statements) == 1, statements
+    assert sum(s.lstrip().startswith("SELECT resident.") for s in statements) == 1, statements
+    viewed = db.session.scalars(select(AuditEntry).where(
+        AuditEntry.action == "resident viewed", AuditEntry.entity_id == resident_id)).all()
+    assert [entry.user_id for entry in viewed] == [user_id]

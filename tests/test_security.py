@@ -166,3 +166,24 @@ def test_another_partners_resident_page_is_not_logged_as_viewed(app, client, log
     assert db.session.scalar(
         select(AuditEntry).where(AuditEntry.action == "resident viewed")
     ) is None
+
+
+def test_database_pool_settings_come_from_the_environment(monkeypatch, make_app):
+    monkeypatch.setenv("DATABASE_POOL_SIZE", "3")
+    monkeypatch.setenv("DATABASE_MAX_OVERFLOW", "0")
+    monkeypatch.setenv("DATABASE_POOL_RECYCLE_SECONDS", "1800")
+    monkeypatch.setenv("DATABASE_POOL_PRE_PING", "false")
+    app = make_app()
+    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"] == {
+        "pool_pre_ping": False, "pool_size": 3, "max_overflow": 0, "pool_recycle": 1800}
+    # Unset, the default stays: check each connection as a request takes it.
+    for name in ("DATABASE_POOL_SIZE", "DATABASE_MAX_OVERFLOW", "DATABASE_POOL_RECYCLE_SECONDS",
+                 "DATABASE_POOL_PRE_PING"):
+        monkeypatch.delenv(name)
+    assert make_app().config["SQLALCHEMY_ENGINE_OPTIONS"] == {"pool_pre_ping": True}
+
+
+def test_a_pool_size_that_is_not_a_number_is_refused_with_its_name(monkeypatch):
+    monkeypatch.setenv("DATABASE_POOL_SIZE", "ten")
+    with pytest.raises(ConfigurationError, match="DATABASE_POOL_SIZE must be a whole number"):
+        create_app({"ENV_NAME": "test", "SQLALCHEMY_DATABASE_URI": "sqlite://"})

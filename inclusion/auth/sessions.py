@@ -9,9 +9,11 @@ from datetime import datetime, timedelta
 from flask import Flask, current_app, g, request, session
 from flask_login import login_user, logout_user
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from inclusion.auth.models import User, UserSession
 from inclusion.extensions import db, login_manager, utcnow
+from inclusion.tenancy import Membership
 
 SESSION_KEY = "sid"
 # Write last_seen_at at most this often, not on every request.
@@ -85,10 +87,21 @@ def _load_user(user_id: str) -> User | None:
     token = session.get(SESSION_KEY)
     if not token:
         return None
-    live = db.session.scalar(
-        select(UserSession).where(
-            UserSession.token_hash == _hash(token), UserSession.ended_at.is_(None)
+    # Every request reads the session, its user and their memberships afresh (so an ended
+    # session or a disabled user is refused at once), in one statement: each page needs them
+    # all to decide access and draw the navigation.
+    live = (
+        db.session.scalars(
+            select(UserSession)
+            .where(UserSession.token_hash == _hash(token), UserSession.ended_at.is_(None))
+            .options(
+                joinedload(UserSession.user)
+                .joinedload(User.memberships)
+                .joinedload(Membership.partner)
+            )
         )
+        .unique()
+        .one_or_none()
     )
     if live is None or str(live.user_id) != user_id:
         return None

@@ -163,11 +163,10 @@ def detail(resident_id: int) -> str:
     resident = get_scoped_or_404(Resident, resident_id)
     # Reads are audited too: who opened whose record, and when.
     audit.record("resident viewed", entity_type="resident", entity_id=resident.id)
-    db.session.commit()
     consents = {
         kind: [c for c in resident.consents if c.kind is kind] for kind in ConsentKind
     }
-    return render_template(
+    page = render_template(
         "residents/detail.html",
         resident=resident,
         consents=consents,
@@ -177,6 +176,11 @@ def detail(resident_id: int) -> str:
         labels=EQUALITY_LABELS,
         task_count=len(FOUNDATION_TASKS),
     )
+    # Committed after rendering, not before: a commit expires every loaded row (the user, their
+    # memberships, the resident), and the page would load them all again. Nothing is sent
+    # until the audit entry is committed.
+    db.session.commit()
+    return page
 
 
 @bp.route("/<int:resident_id>/edit", methods=["GET", "POST"])

@@ -329,6 +329,23 @@ def sent_query(partner_id: int, *, status: ReferralStatus | None = None,
     return query.order_by(Referral.sent_at.desc(), Referral.id.desc())
 
 
+def home_counts(partner_id: int, *, now: datetime | None = None) -> tuple[int, int]:
+    """(waiting, stale) for the partner's home page in one query: referrals sent to it and not
+    yet answered, and stale ones on either side (as received_query and sent_query count them,
+    a referral the partner sent to itself counting on both sides)."""
+    now = now or utcnow()
+    stale = Referral.respond_by < now
+    received = Referral.to_partner_id == partner_id
+    made = Referral.from_partner_id == partner_id
+    row = db.session.execute(
+        select(func.count().filter(received),
+               func.count().filter(received, stale),
+               func.count().filter(made, stale))
+        .where(Referral.status == ReferralStatus.SENT, or_(received, made))
+    ).one()
+    return row[0], row[1] + row[2]
+
+
 def count(query: Select[Referral]) -> int:
     return db.session.scalar(
         select(func.count()).select_from(query.order_by(None).subquery())

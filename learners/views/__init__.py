@@ -11,12 +11,7 @@ from learners.services import referrals as referral_services
 
 
 def _panels(partner_id: int) -> list[Panel]:
-    waiting = referral_services.count(
-        referral_services.received_query(partner_id, status=referral_services.ReferralStatus.SENT)
-    )
-    stale = referral_services.count(
-        referral_services.received_query(partner_id, stale_only=True)
-    ) + referral_services.count(referral_services.sent_query(partner_id, stale_only=True))
+    waiting, stale = referral_services.home_counts(partner_id)
     return [
         Panel("Referrals waiting", waiting, "learners.inbox",
               hint="Sent to you and not yet answered"),
