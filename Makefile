@@ -38,7 +38,7 @@ run: install assets
 	@echo "Serving on http://$(HOST):$(PORT) (Ctrl+C to stop)"
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-test: install-test assets
+test: install-test assets lint
 	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
 lint: install-test
