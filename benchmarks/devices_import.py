@@ -42,7 +42,7 @@ def build_csv(rows: int, seed: int) -> bytes:
 def measure(url: str, *, rows: int | None = None, scale: float = 1.0, seed: int = 2026
             ) -> dict[str, Any]:
     """Import `rows` (default 100,000 x scale) devices into the database (migrated, data
-    kept) and time it; the target is the issue's 100,000 rows in 20 s as a rate."""
+    kept) and time it; the target is 100,000 rows in 20 s, as a rate."""
     rows = round(TARGET_ROWS * scale) if rows is None else rows
     app = make_app(url, DEVICE_IMPORT_MAX_ROWS=max(rows, 1),
                    DEVICE_IMPORT_MAX_BYTES=200 * 1024 * 1024)

@@ -19,7 +19,7 @@ TARGET_CODES, TARGET_SECONDS = 200_000, 20.0
 
 def measure(url: str, *, scale: float = 1.0) -> dict[str, Any]:
     """Drop and rebuild the database, then time importing 200,000 x scale codes from a CSV;
-    the target is the issue's 200,000 codes in 20 s as a rate."""
+    the target is 200,000 codes in 20 s, as a rate."""
     count = round(TARGET_CODES * scale)
     app = fresh_app(url)
     from vouchers import services
