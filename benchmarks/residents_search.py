@@ -1,6 +1,6 @@
 """How long registering and finding residents take when one partner has many of them.
 
-    /work/venv/bin/python benchmarks/residents_search.py [--scale 1] [--database-url URL]
+    python benchmarks/residents_search.py [--scale 1] [--database-url URL]
 
 Makes a fresh database (SQLite in a temporary folder unless --database-url names an empty
 one), registers 2,000 x scale demo residents at one partner through the registration service,

@@ -1,9 +1,9 @@
 """Page latency and throughput against a generated region (`make bench` runs this).
 
     # SQLite, a small region in a temporary folder (the default):
-    /work/venv/bin/python benchmarks/run.py
+    python benchmarks/run.py
     # PostgreSQL, 100,000 residents (the database's public schema is dropped and rebuilt):
-    /work/venv/bin/python benchmarks/run.py --database-url postgresql://postgres@127.0.0.1:5432/DB \
+    python benchmarks/run.py --database-url postgresql://postgres@127.0.0.1:5432/DB \
         --residents 100000
     # Re-time a region generated before (skips generation):  --reuse
     # Throughput against gunicorn with 2 workers (skipped with --no-gunicorn)
