@@ -24,6 +24,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -268,6 +269,48 @@ def timed(label: str, fn, runs: int) -> float:
     return median
 
 
+def time_counts(selection: Any, today: date, runs: int) -> dict[str, Any]:
+    """In an app context: the dashboard's counts through the query layer, all its figures,
+    and the same counts in hand-written SQL (on the roll-up, and on the facts alone), each
+    timed; and whether the query layer and the SQL agree on every measure (the app must have
+    disclosure control off for that)."""
+    from inclusion.outcomes import dashboard, query
+
+    start, end = selection.filters.start, selection.filters.end
+
+    def counts() -> None:
+        query.Counts(selection.filters, (selection.rows,))
+        db.session.rollback()
+
+    def figures() -> None:
+        dashboard.build_dashboard(selection, today=today)
+        db.session.rollback()
+
+    def plain_rollup() -> None:
+        with db.engine.connect() as conn:
+            hand_written_rollup(conn, start, end)
+
+    def plain_facts() -> None:
+        with db.engine.connect() as conn:
+            hand_written_facts(conn, start, end)
+
+    out: dict[str, Any] = {
+        "counts_ms": timed("counts through the query layer", counts, runs),
+        "dashboard_ms": timed("dashboard figures (all tables, charts, targets)", figures, runs),
+        "sql_rollup_ms": timed("same counts, hand-written SQL on the roll-up", plain_rollup, runs),
+        "sql_facts_ms": timed("same counts, hand-written SQL on the facts", plain_facts, runs),
+    }
+    # The comparison means something only if both sides counted the same thing.
+    published = {k: v.value for k, v in query.Counts(selection.filters).totals().items()}
+    with db.engine.connect() as conn:
+        by_hand = hand_written_rollup(conn, start, end)
+    out["same_counts"] = all(published[key] == value for key, value in by_hand.items())
+    print(f"query layer and hand-written SQL agree on every measure: "
+          f"{'yes' if out['same_counts'] else 'NO'}", flush=True)
+    db.session.rollback()
+    return out
+
+
 def main(argv: list[str] | None = None) -> dict[str, float | bool]:
     """Run the benchmark; returns the figures (milliseconds) and whether the counts agreed."""
     parser = argparse.ArgumentParser(description=__doc__,
@@ -305,38 +348,10 @@ def main(argv: list[str] | None = None) -> dict[str, float | bool]:
         selection = dashboard.parse_selection({"period": "fy-2025"}, today=today)
         assert not selection.errors
 
-        def build() -> None:
-            dashboard.build_dashboard(selection, today=today)
-            db.session.rollback()
-
-        from inclusion.outcomes import query
-
-        def count() -> None:
-            query.Counts(selection.filters, (selection.rows,))
-            db.session.rollback()
-
-        counts_ms = timed("counts through the query layer", count, args.runs)
-        app_ms = timed("dashboard figures (all tables, charts, targets)", build, args.runs)
-
-        start, end = selection.filters.start, selection.filters.end
-
-        def plain_rollup() -> None:
-            with db.engine.connect() as conn:
-                hand_written_rollup(conn, start, end)
-
-        def plain_facts() -> None:
-            with db.engine.connect() as conn:
-                hand_written_facts(conn, start, end)
-
-        sql_ms = timed("same counts, hand-written SQL on the roll-up", plain_rollup, args.runs)
-        facts_ms = timed("same counts, hand-written SQL on the facts", plain_facts, args.runs)
-        # The comparison means something only if both sides counted the same thing.
-        published = {k: v.value for k, v in query.Counts(selection.filters).totals().items()}
-        with db.engine.connect() as conn:
-            by_hand = hand_written_rollup(conn, start, end)
-        same = all(published[key] == value for key, value in by_hand.items())
-        print(f"query layer and hand-written SQL agree on every measure: {'yes' if same else 'NO'}")
-        db.session.rollback()
+        timings = time_counts(selection, today, args.runs)
+        counts_ms, app_ms = timings["counts_ms"], timings["dashboard_ms"]
+        sql_ms, facts_ms = timings["sql_rollup_ms"], timings["sql_facts_ms"]
+        same = timings["same_counts"]
 
         from inclusion.auth.models import User
         from inclusion.auth.passwords import hash_password

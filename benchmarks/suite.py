@@ -24,7 +24,7 @@ import sqlalchemy as sa  # noqa: E402
 import vouchers_import  # noqa: E402
 import vouchers_issue  # noqa: E402
 from _common import fresh_app  # noqa: E402
-from outcomes_dashboard import hand_written_facts, hand_written_rollup, timed  # noqa: E402
+from outcomes_dashboard import time_counts, timed  # noqa: E402
 
 from inclusion import create_app  # noqa: E402
 from inclusion.extensions import db  # noqa: E402
@@ -143,34 +143,10 @@ def outcomes(url: str, runs: int) -> dict[str, Any]:
         print(f"  financial year {year}-{(year + 1) % 100:02d} ({start} to {end}), "
               f"{facts:,} facts in it", flush=True)
 
-        def counts() -> None:
-            query.Counts(selection.filters, (selection.rows,))
-            db.session.rollback()
-
-        def figures() -> None:
-            dashboard.build_dashboard(selection, today=today)
-            db.session.rollback()
-
-        def plain_rollup() -> None:
-            with db.engine.connect() as conn:
-                hand_written_rollup(conn, start, end)
-
-        def plain_facts() -> None:
-            with db.engine.connect() as conn:
-                hand_written_facts(conn, start, end)
-
-        counts_ms = timed("counts through the query layer", counts, runs)
-        sql_ms = timed("same counts, hand-written SQL on the roll-up", plain_rollup, runs)
-        facts_ms = timed("same counts, hand-written SQL on the facts", plain_facts, runs)
-        figures_ms = timed("dashboard figures (all tables, charts, targets)", figures, runs)
-        # The comparison means something only if both sides counted the same thing.
-        published = {k: v.value for k, v in query.Counts(selection.filters).totals().items()}
-        with db.engine.connect() as conn:
-            by_hand = hand_written_rollup(conn, start, end)
-        same = all(published[key] == value for key, value in by_hand.items())
-        print(f"query layer and hand-written SQL agree on every measure: {'yes' if same else 'NO'}",
-              flush=True)
-        db.session.rollback()
+        timings = time_counts(selection, today, runs)
+        counts_ms, figures_ms = timings["counts_ms"], timings["dashboard_ms"]
+        sql_ms, facts_ms = timings["sql_rollup_ms"], timings["sql_facts_ms"]
+        same = timings["same_counts"]
 
     pdf_bytes = 0
     with app.app_context(), app.test_request_context():

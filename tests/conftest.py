@@ -71,6 +71,18 @@ def _postgres_reachable(url: str) -> str | None:
         engine.dispose()
 
 
+def postgres_url_or_skip() -> str:
+    """TEST_DATABASE_URL (this worker's database), or skip the test; under REQUIRE_POSTGRES=1
+    a missing or unreachable server fails it instead."""
+    url = _postgres_url() or ""
+    problem = "TEST_DATABASE_URL is not set" if not url else _postgres_reachable(url)
+    if problem:
+        if _require("REQUIRE_POSTGRES"):
+            pytest.fail(f"PostgreSQL is required (REQUIRE_POSTGRES=1) but: {problem}")
+        pytest.skip(f"PostgreSQL tests skipped: {problem}")
+    return url
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
                  ) -> Iterator[str]:
@@ -79,12 +91,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         path = tmp_path_factory.mktemp("db") / "test.sqlite"
         url = f"sqlite:///{path}"
     else:
-        url = _postgres_url() or ""
-        problem = "TEST_DATABASE_URL is not set" if not url else _postgres_reachable(url)
-        if problem:
-            if _require("REQUIRE_POSTGRES"):
-                pytest.fail(f"PostgreSQL is required (REQUIRE_POSTGRES=1) but: {problem}")
-            pytest.skip(f"PostgreSQL tests skipped: {problem}")
+        url = postgres_url_or_skip()
         _reset_postgres(url)
     _upgrade(url)
     yield url

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import _postgres_reachable, _postgres_url, _require
+from tests.conftest import postgres_url_or_skip
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -81,12 +81,7 @@ def test_benchmark_refuses_rates_on_sqlite_without_a_postgresql_scratch_database
 def postgres_region_url() -> Iterator[str]:
     """A database for the region beside the test database (<name>_bench, made if missing), so
     the rates' default scratch database is <name>_bench_scratch: never the test database."""
-    url = _postgres_url() or ""
-    problem = "TEST_DATABASE_URL is not set" if not url else _postgres_reachable(url)
-    if problem:
-        if _require("REQUIRE_POSTGRES"):
-            pytest.fail(f"PostgreSQL is required (REQUIRE_POSTGRES=1) but: {problem}")
-        pytest.skip(f"PostgreSQL tests skipped: {problem}")
+    url = postgres_url_or_skip()
     suite = _load_suite()
     made = sa.make_url(url)
     region = made.set(database=f"{made.database}_bench").render_as_string(hide_password=False)

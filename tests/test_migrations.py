@@ -19,7 +19,7 @@ from flask_migrate import downgrade, upgrade
 from inclusion import PROJECT_ROOT, create_app
 from inclusion.extensions import db
 from inclusion.search_indexes import include_name
-from tests.conftest import BACKENDS, _postgres_reachable, _postgres_url, _require
+from tests.conftest import BACKENDS, postgres_url_or_skip
 
 MIGRATIONS = PROJECT_ROOT / "migrations"
 
@@ -105,12 +105,7 @@ def scratch_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'scratch.sqlite'}"
         return
-    url = _postgres_url() or ""
-    problem = "TEST_DATABASE_URL is not set" if not url else _postgres_reachable(url)
-    if problem:
-        if _require("REQUIRE_POSTGRES"):
-            pytest.fail(f"PostgreSQL is required (REQUIRE_POSTGRES=1) but: {problem}")
-        pytest.skip(f"PostgreSQL tests skipped: {problem}")
+    url = postgres_url_or_skip()
     server = sa.make_url(url.replace("postgresql://", "postgresql+psycopg://", 1))
     name = f"{server.database}_scratch_{uuid.uuid4().hex[:8]}"
     admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
