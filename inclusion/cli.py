@@ -101,7 +101,8 @@ def demo_seed(password: str | None, if_empty: bool, residents: int, random_seed:
     db.session.commit()
     from inclusion.outcomes import rollup
 
-    rollup.refresh(db.session)
+    while rollup.refresh(db.session):
+        db.session.commit()
     width = max(len(a[0]) for a in accounts)
     lines = ["", "Demo accounts (all share one password):", f"  password: {password}"]
     lines += [f"  {email.ljust(width)}  {role}" for email, role in accounts]

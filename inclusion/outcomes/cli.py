@@ -114,5 +114,10 @@ def rollup_command(batch: int) -> None:
     counts are exact either way, this keeps them fast)."""
     from inclusion.outcomes import rollup
 
-    moved = rollup.refresh(db.session, batch=batch)
+    moved = 0
+    # One transaction per batch, so a large backlog never holds its locks for long.
+    while added := rollup.refresh(db.session, batch=batch):
+        db.session.commit()
+        moved += added
+    db.session.rollback()
     click.echo(f"Rolled up {moved:,} outcome facts.")

@@ -10,8 +10,8 @@ inclusion.outcomes.query), so every figure is exact at every moment, whether or 
 roll-up has caught up.
 
 How facts get in: every fact the app records gets a row in `outcome_fact_pending` in the same
-flush. `refresh` claims pending rows in batches (deleting them) and adds their facts into every
-grain, one transaction per batch. It runs from `flask outcomes rollup` (a cron job every few
+flush. `refresh` claims a batch of pending rows (deleting them) and adds their facts into every
+grain; the caller commits each batch. It runs from `flask outcomes rollup` (a cron job every few
 minutes) and from the dashboard when many facts are waiting. On PostgreSQL a batch is claimed
 with FOR UPDATE SKIP LOCKED in the statement that deletes it, so a fact committed meanwhile is
 left for the next refresh; on SQLite, writers are serialised and the claim is the first write.
@@ -224,25 +224,17 @@ def _claim_sqlite(session: AnySession, limit: int) -> int:
     return len(claimed)
 
 
-def refresh(session: AnySession, *, batch: int = BATCH, commit: bool = True) -> int:
-    """Add pending facts into the roll-up; returns how many. With `commit`, every batch is
-    its own transaction until none are left (the CLI); without, one batch only, for the
-    caller to commit."""
-    total = 0
-    while True:
-        if _is_postgresql(session):
-            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
-            moved = _claim_postgresql(session, batch)
-        else:
-            moved = _claim_sqlite(session, batch)
-        if moved:
-            _aggregate(session, _BATCH_TABLE)
-        total += moved
-        if not commit:
-            return total
-        session.commit()
-        if moved < batch:
-            return total
+def refresh(session: AnySession, *, batch: int = BATCH) -> int:
+    """Add up to `batch` pending facts into the roll-up, in the caller's transaction (which
+    the caller commits); returns how many."""
+    if _is_postgresql(session):
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+        moved = _claim_postgresql(session, batch)
+    else:
+        moved = _claim_sqlite(session, batch)
+    if moved:
+        _aggregate(session, _BATCH_TABLE)
+    return moved
 
 
 def catch_up(session: AnySession, limit: int) -> int:
@@ -253,7 +245,7 @@ def catch_up(session: AnySession, limit: int) -> int:
         select(PendingFact.fact_id).limit(limit + 1).subquery()))
     if not waiting or waiting <= limit:
         return 0
-    return refresh(session, batch=limit, commit=False)
+    return refresh(session, batch=limit)
 
 
 def add_range(connection: Connection, first_id: int, last_id: int) -> None:

@@ -111,18 +111,20 @@ def test_counts_are_the_same_before_during_and_after_the_rollup(exact_app: Flask
     assert _rollup_rows() == 0
 
     # Part way: one batch rolled up, the rest still pending.
-    moved = rollup.refresh(db.session, batch=300, commit=False)
+    moved = rollup.refresh(db.session, batch=300)
     db.session.commit()
     assert moved == 300
     assert rollup.pending_count(db.session) > 0
     assert _everything(partners[0].id) == before
 
-    rollup.refresh(db.session, batch=250)
+    while rollup.refresh(db.session, batch=250):
+        db.session.commit()
     assert rollup.pending_count(db.session) == 0
     assert _rollup_rows() > 0
     assert _everything(partners[0].id) == before
     # A second refresh finds nothing to do and changes nothing.
     assert rollup.refresh(db.session) == 0
+    db.session.commit()
     assert _everything(partners[0].id) == before
 
 
@@ -134,6 +136,7 @@ def test_a_back_dated_assessment_moves_a_rolled_up_milestone(exact_app: Flask,
                     (date(2025, 9, 10), "limited user"))
     db.session.commit()
     rollup.refresh(db.session)
+    db.session.commit()
     filters = query.Filters(*FY)
     by_month = query.measures_by(filters, "month")
     assert by_month.row("2025-09").cells[2].value == 3  # moved_out_of_non_use, September
@@ -149,6 +152,7 @@ def test_a_back_dated_assessment_moves_a_rolled_up_milestone(exact_app: Flask,
         assert moved[months.index("2025-07")].value == 3
         assert moved[months.index("2025-09")].value == 0
     rollup.refresh(db.session)
+    db.session.commit()
     assert rollup.pending_count(db.session) == 0
     table = query.measures_by(filters, "month")
     moved = table.column("moved_out_of_non_use")
@@ -165,7 +169,7 @@ def test_a_fact_committed_while_a_refresh_runs_waits_for_the_next(exact_app: Fla
     for _ in range(5):
         fact(FactKind.DEVICE_LENT, date(2025, 6, 1), partner)
     db.session.commit()
-    assert rollup.refresh(db.session, commit=False) == 5  # this transaction still open
+    assert rollup.refresh(db.session) == 5  # this transaction still open
     with Session(db.engine) as other:
         other.add(OutcomeFact(kind=FactKind.DEVICE_LENT, occurred_on=date(2025, 6, 2),
                               partner_id=partner.id, resident_key=new_key(),
@@ -175,6 +179,7 @@ def test_a_fact_committed_while_a_refresh_runs_waits_for_the_next(exact_app: Fla
     assert rollup.pending_count(db.session) == 1
     assert query.headline(query.Filters(*FY))["devices_lent"].value == 6
     assert rollup.refresh(db.session) == 1
+    db.session.commit()
     assert query.headline(query.Filters(*FY))["devices_lent"].value == 6
 
 
