@@ -15,6 +15,11 @@ from wtforms import Field, SelectChoice
 from wtforms.validators import ValidationError
 
 POSTCODE_RE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})$")
+# UK mobile numbers in E.164 (07[1-5] and 07[7-9]), which are most residents' numbers. Their
+# national form is always "07xxx xxxxxx", so lists of residents format them without a full
+# parse (a parse costs about 0.2 ms; a page of 25 residents spent 5 ms on it). Pagers (076),
+# personal numbers (070) and the rest keep phonenumbers' own formatting.
+_UK_MOBILE_RE = re.compile(r"\+447[1-57-9][0-9]{8}")
 
 
 def choices(pairs: Iterable[tuple[str, str]], *, blank: str | None = None) -> list[SelectChoice]:
@@ -55,8 +60,11 @@ def normalise_phone(value: str) -> str:
 
 
 def display_phone(value: str | None) -> str:
+    """A stored number as people write it: national form for UK numbers, else international."""
     if not value:
         return ""
+    if _UK_MOBILE_RE.fullmatch(value):
+        return f"0{value[3:7]} {value[7:]}"
     try:
         number = phonenumbers.parse(value, "GB")
     except phonenumbers.NumberParseException:

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from flask import Flask, current_app, g, request, session
 from flask_login import login_user, logout_user
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from inclusion.auth.models import User, UserSession
@@ -83,23 +83,24 @@ def _expired(live: UserSession, now: datetime) -> bool:
     return now - live.last_seen_at > idle or now - live.created_at > longest
 
 
+# Every request reads the session, its user and their memberships afresh (so an ended session
+# or a disabled user is refused at once), in one statement: each page needs them all to decide
+# access and draw the navigation. Built once; each request binds only the token's hash.
+_LIVE_SESSION = (
+    select(UserSession)
+    .where(UserSession.token_hash == bindparam("token_hash"), UserSession.ended_at.is_(None))
+    .options(
+        joinedload(UserSession.user).joinedload(User.memberships).joinedload(Membership.partner)
+    )
+)
+
+
 def _load_user(user_id: str) -> User | None:
     token = session.get(SESSION_KEY)
     if not token:
         return None
-    # Every request reads the session, its user and their memberships afresh (so an ended
-    # session or a disabled user is refused at once), in one statement: each page needs them
-    # all to decide access and draw the navigation.
     live = (
-        db.session.scalars(
-            select(UserSession)
-            .where(UserSession.token_hash == _hash(token), UserSession.ended_at.is_(None))
-            .options(
-                joinedload(UserSession.user)
-                .joinedload(User.memberships)
-                .joinedload(Membership.partner)
-            )
-        )
+        db.session.scalars(_LIVE_SESSION, {"token_hash": _hash(token)})
         .unique()
         .one_or_none()
     )

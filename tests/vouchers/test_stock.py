@@ -162,6 +162,31 @@ def test_low_stock_warning_uses_the_partners_threshold(app, client, login_as, pa
     assert "Voucher stock low" not in client.get("/").get_data(as_text=True)
 
 
+def test_low_stock_count_matches_the_stock_page_for_every_kind_of_holding(app, partner,
+                                                                         other_partner):
+    low = [
+        stock(partner, count=4),  # under the default warning level of 10
+        stock(partner, count=3, expires_on=date.today() - timedelta(days=1)),  # all expired
+        stock(partner, count=15),  # under its own warning level of 20, set below
+    ]
+    gone = stock(partner, count=2)  # every code passed on: still held, at 0
+    services.transfer(scheme=gone, from_partner_id=partner.id, to_partner=other_partner,
+                      quantity=2, user_id=None)
+    low.append(gone)
+    services.set_threshold(partner_id=partner.id, scheme=low[2], threshold=20, user_id=None)
+    stock(partner, count=12)  # above the default level
+    services.set_threshold(partner_id=partner.id, scheme=stock(partner, count=5), threshold=3,
+                           user_id=None)  # above its own level
+    stock(partner, scheme=make_scheme(active=False), count=2)  # a scheme no longer offered
+    stock(other_partner, count=1)  # another partner's stock only
+    db.session.commit()
+    rows = services.stock_for(partner.id)
+    assert {s.scheme.id for s in rows if s.scheme.active and s.low} == {s.id for s in low}
+    assert services.low_stock_count(partner.id) == 4
+    # The other partner holds the passed-on codes (2, under 10) and its own single code.
+    assert services.low_stock_count(other_partner.id) == 2
+
+
 def test_invalid_threshold_re_renders(app, client, login_as, partner):
     scheme = stock(partner, count=4)
     db.session.commit()

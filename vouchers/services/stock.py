@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import case, func, insert, or_, select, update
+from sqlalchemy import and_, case, exists, func, insert, or_, select, update
 
 from inclusion import audit
 from inclusion.exceptions import ValidationError
@@ -239,4 +239,25 @@ def issuable_schemes(partner_id: int) -> list[Stock]:
 
 
 def low_stock_count(partner_id: int) -> int:
-    return sum(1 for s in stock_for(partner_id) if s.scheme.active and s.low)
+    """How many active schemes the partner holds are below its warning level: the same answer
+    as counting `stock_for`'s low rows, in one statement (it runs on every staff home page)."""
+    today = current_date()
+    of_scheme = and_(VoucherCode.partner_id == partner_id,
+                     VoucherCode.scheme_id == VoucherScheme.id,
+                     VoucherCode.status == CodeStatus.AVAILABLE)
+    usable = (select(func.count()).where(
+        of_scheme, or_(VoucherCode.expires_on.is_(None), VoucherCode.expires_on >= today))
+        .scalar_subquery())
+    threshold = func.coalesce(
+        select(StockThreshold.threshold).where(StockThreshold.partner_id == partner_id,
+                                               StockThreshold.scheme_id == VoucherScheme.id)
+        .scalar_subquery(),
+        DEFAULT_LOW_STOCK)
+    held = or_(
+        exists().where(StockMovement.to_partner_id == partner_id,
+                       StockMovement.scheme_id == VoucherScheme.id),
+        exists().where(of_scheme),
+    )
+    return db.session.scalar(
+        select(func.count()).select_from(VoucherScheme)
+        .where(VoucherScheme.active.is_(True), held, usable < threshold)) or 0
