@@ -20,7 +20,8 @@ Throughput: gunicorn serves the app with 2 sync workers; --clients client proces
 each with its own connection; see benchmarks/_load.py) request each of --throughput-pages,
 then a bare endpoint (the app's request handling with no session, database or template),
 then the bare endpoint with a signed-in session (what every signed-in page pays before its
-own work), all on the same server for --seconds each. The time is cut into --rounds turns
+own work), then an anonymous endpoint that reads one row through the app's database session
+(what the first trip to the database costs), all on the same server for --seconds each. The time is cut into --rounds turns
 that alternate between them, after --warmup seconds that are not counted. Printed for each:
 requests/s, median and 95th-percentile latency, errors (any answer but 200), and CPU
 milliseconds per request of gunicorn's workers, the database's backends and the clients. The
@@ -71,6 +72,9 @@ BARE = "bare endpoint"
 # The bare endpoint with a signed-in session: what every signed-in page costs before its own
 # work (session, user and memberships read, access rules), so the best ratio a page can reach.
 SIGNED_IN_BARE = "bare endpoint, signed in"
+# The bare endpoint reading one row through the app's database session, anonymous: what the
+# first trip to the database costs any page (pool checkout, statement, transaction's end).
+ONE_READ = "bare endpoint, one database read"
 PASSWORD = "benchmark-password-2026"  # noqa: S105 - generated accounts, throwaway database
 RESULTS = ROOT / "benchmarks" / "results"
 # A path marked DEEP is timed at this page of its (keyset-paged) list.
@@ -212,8 +216,11 @@ def time_pages(url: str, repeat: int) -> tuple[list[dict[str, Any]], list[tuple[
 
 WSGI = '''
 import os
+import sqlalchemy as sa
 from inclusion import create_app
 from inclusion.access import Rule, access
+from inclusion.extensions import db
+from inclusion.tenancy import Partner
 
 app = create_app({"ENV_NAME": "test", "SQLALCHEMY_DATABASE_URI": os.environ["BENCH_URL"],
                   "RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": False,
@@ -224,6 +231,12 @@ app = create_app({"ENV_NAME": "test", "SQLALCHEMY_DATABASE_URI": os.environ["BEN
 @access(Rule.PUBLIC)
 def bare():
     return "ok"
+
+
+@app.route("/bench-one-read")
+@access(Rule.PUBLIC)
+def one_read():
+    return db.session.scalar(sa.select(Partner.name).order_by(Partner.id).limit(1)) or "none"
 '''
 
 
@@ -271,7 +284,7 @@ def _line(label: str, run: dict[str, Any]) -> str:
                     for key, value in run.items() if key.endswith("_cpu_ms_per_request"))
     cpu += f" (total {run['cpu_ms_per_request']:.2f})"
     errors = f", {run['errors']} ERRORS {run['error_kinds']}" if run["errors"] else ", 0 errors"
-    return (f"  {label:28} {run['per_second']:8.1f} requests/s, {run['median_ms']} ms median, "
+    return (f"  {label:32} {run['per_second']:8.1f} requests/s, {run['median_ms']} ms median, "
             f"{run['p95_ms']} ms p95{errors}; CPU ms per request: {cpu}")
 
 
@@ -303,7 +316,8 @@ def throughput(url: str, pages: list[tuple[str, str, str]], clients: int, second
         cookies = {email: _sign_in(port, email) for _, email, _ in pages}
         targets = [(label, path, cookies[email]) for label, email, path in pages]
         targets += [(BARE, "/bench-bare", ""),
-                    (SIGNED_IN_BARE, "/bench-bare", cookies[pages[0][1]])]
+                    (SIGNED_IN_BARE, "/bench-bare", cookies[pages[0][1]]),
+                    (ONE_READ, "/bench-one-read", "")]
         print(f"gunicorn, 2 sync workers, {clients} client processes, {seconds:g} s each in "
               f"{rounds} rounds taking turns ({warmup:g} s warm-up first, uncounted):",
               flush=True)
@@ -383,14 +397,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     url = args.database_url or f"sqlite:///{Path(tempfile.mkdtemp()) / 'region.sqlite'}"
     backend = "postgresql" if url.startswith("postgresql") else "sqlite"
     suite.check(parser, args, url)
-    print(f"region of {args.residents:,} residents on {backend}; machine {machine()}",
-          flush=True)
+    size = "the region already there" if args.reuse else f"{args.residents:,} residents"
+    print(f"region of {size} on {backend}; machine {machine()}", flush=True)
     made = prepare(url, args.residents, args.seed, args.reuse)
+    # A reused region is as big as it is, whatever --residents says.
+    residents = int(made["resident"]) if args.reuse else args.residents
+    if args.reuse:
+        print(f"reusing {residents:,} residents", flush=True)
     print(f"pages ({args.repeat} requests each):", flush=True)
     pages, planned = time_pages(url, args.repeat)
     result: dict[str, Any] = {
         "at": datetime.now(UTC).isoformat(timespec="seconds"), "backend": backend,
-        "residents": args.residents, "seed": args.seed, "machine": machine(),
+        "residents": residents, "seed": args.seed, "machine": machine(),
         "generated": made, "pages": pages,
     }
     if args.gunicorn:
@@ -406,7 +424,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args.results.mkdir(parents=True, exist_ok=True)
     result.update(suite.run(args, url))
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    target = args.results / f"run-{backend}-{args.residents}-{stamp}.json"
+    target = args.results / f"run-{backend}-{residents}-{stamp}.json"
     target.write_text(json.dumps(result, indent=2, default=str) + "\n")
     print(f"written {target.relative_to(ROOT) if target.is_relative_to(ROOT) else target}")
     return result

@@ -57,6 +57,12 @@ def test_benchmark_runs_every_page_on_a_small_region(tmp_path: Path) -> None:
     assert outcomes["same_counts"] is True
     assert outcomes["pdf_bytes"] > 1000
     assert "need PostgreSQL" in saved["rates"]["skipped"]
+    # Timed again without generating: the figures are filed under the region's real size,
+    # not under what --residents says.
+    again = run.main(["--database-url", url, "--reuse", "--residents", "100000", "--repeat",
+                      "1", "--no-gunicorn", "--no-outcomes", "--results", str(tmp_path / "again")])
+    assert again["residents"] == 50 and again["generated"] == {"reused": True, "resident": 50}
+    assert len(list((tmp_path / "again").glob("run-sqlite-50-*.json"))) == 1
 
 
 def test_benchmark_refuses_a_tiny_region(tmp_path: Path) -> None:
