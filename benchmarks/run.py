@@ -21,14 +21,14 @@ each with its own connection; see benchmarks/_load.py) request each of --through
 then a bare endpoint (the app's request handling with no session, database or template),
 then the bare endpoint with a signed-in session (what every signed-in page pays before its
 own work), then an anonymous endpoint that reads one row through the app's database session
-(what the first trip to the database costs), all on the same server for --seconds each. The time is cut into --rounds turns
-that alternate between them, after --warmup seconds that are not counted. Printed for each:
-requests/s, median and 95th-percentile latency, errors (any answer but 200), and CPU
-milliseconds per request of gunicorn's workers, the database's backends and the clients. The
-ratio is each page's requests/s over the bare endpoint's; the CPU ratio compares CPU time per
-request instead, which other work on the machine hardly moves. The first of
---throughput-pages (the name search, database-bound at scale) gives the headline ratio; the
-resident page and staff home are the typical pages.
+(what the first trip to the database costs), all on the same server for --seconds each. The
+time is cut into --rounds turns that alternate between them, after --warmup seconds that are
+not counted. Printed for each: requests/s, median and 95th-percentile latency, errors (any
+answer but 200), and CPU milliseconds per request of gunicorn's workers, the database's
+backends and the clients. The ratio is each page's requests/s over the bare endpoint's; the
+CPU ratio compares CPU time per request instead, which other work on the machine hardly
+moves. The first of --throughput-pages (the name search, database-bound at scale) gives the
+headline ratio; the resident page and staff home are the typical pages.
 """
 
 from __future__ import annotations
@@ -397,8 +397,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     url = args.database_url or f"sqlite:///{Path(tempfile.mkdtemp()) / 'region.sqlite'}"
     backend = "postgresql" if url.startswith("postgresql") else "sqlite"
     suite.check(parser, args, url)
-    size = "the region already there" if args.reuse else f"{args.residents:,} residents"
-    print(f"region of {size} on {backend}; machine {machine()}", flush=True)
+    what = ("the region already in the database" if args.reuse
+            else f"a new region of {args.residents:,} residents")
+    print(f"timing {what} on {backend}; machine {machine()}", flush=True)
     made = prepare(url, args.residents, args.seed, args.reuse)
     # A reused region is as big as it is, whatever --residents says.
     residents = int(made["resident"]) if args.reuse else args.residents
