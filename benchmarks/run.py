@@ -60,7 +60,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import suite  # noqa: E402
 from _common import follow_next  # noqa: E402
 
-from inclusion import create_app  # noqa: E402
+from inclusion import create_app, freeze_startup_objects  # noqa: E402
 from inclusion.extensions import db  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -187,6 +187,7 @@ def time_pages(url: str, repeat: int) -> tuple[list[dict[str, Any]], list[tuple[
     with app.app_context():
         pages = plan()
         db.session.remove()
+    freeze_startup_objects()  # as a production worker does (inclusion/wsgi.py)
     # Requests run outside any app context: one held open would carry `g` between requests.
     for label, email, path in pages:
         client = app.test_client()
@@ -217,7 +218,7 @@ def time_pages(url: str, repeat: int) -> tuple[list[dict[str, Any]], list[tuple[
 WSGI = '''
 import os
 import sqlalchemy as sa
-from inclusion import create_app
+from inclusion import create_app, freeze_startup_objects
 from inclusion.access import Rule, access
 from inclusion.extensions import db
 from inclusion.tenancy import Partner
@@ -237,6 +238,9 @@ def bare():
 @access(Rule.PUBLIC)
 def one_read():
     return db.session.scalar(sa.select(Partner.name).order_by(Partner.id).limit(1)) or "none"
+
+
+freeze_startup_objects()  # as inclusion/wsgi.py does in production
 '''
 
 

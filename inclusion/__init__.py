@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,20 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
 
     privacy_cli.init_app(app)
     return app
+
+
+def freeze_startup_objects() -> None:
+    """Move every object alive now out of the garbage collector's sight, for good.
+
+    For a process that serves requests, once its app is built (inclusion/wsgi.py). Starting
+    the app leaves about 190,000 objects (modules, mappers, forms, templates) that live as long
+    as the process. Every full collection scanned them all, about 110 ms each time, and a page
+    that makes many objects (the overdue-loans list) set one off every dozen or so requests:
+    one request in twelve took five times longer. Frozen, a full collection takes about 7 ms.
+    Garbage is collected first, so none of it is kept.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _register_blueprints(app: Flask) -> None:
