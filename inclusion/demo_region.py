@@ -450,29 +450,35 @@ def generate(*, residents: int, seed: int, password_hash: str, today: date | Non
             if setup is not None:
                 setup(region)
         conn.commit()
-        done = 0
-        while done < residents:
-            size = min(CHUNK, residents - done)
-            # COPY goes straight to the driver: begin here so that commit() really commits.
-            if not conn.in_transaction():
-                conn.begin()
-            chunk = _residents(region, size, done)
-            for _, _, _, make in gens:
-                if make is not None:
-                    make(region, chunk)
-            region.finish_chunk(chunk)
-            conn.commit()
-            done += size
-            if progress is not None:
-                progress(size)
-        region.reset_sequences()
-        # One pass over all the facts is far cheaper than merging each chunk's sums in.
-        first, last = conn.execute(sa.text("SELECT MIN(id), MAX(id) FROM outcome_fact")).one()
-        if first is not None:
-            from inclusion.outcomes import rollup
-
-            rollup.add_range(conn, first, last)
+        rebuild = _drop_plain_indexes(conn) if region.postgres else []
         conn.commit()
+        try:
+            done = 0
+            while done < residents:
+                size = min(CHUNK, residents - done)
+                # COPY goes straight to the driver: begin here so that commit() really commits.
+                if not conn.in_transaction():
+                    conn.begin()
+                chunk = _residents(region, size, done)
+                for _, _, _, make in gens:
+                    if make is not None:
+                        make(region, chunk)
+                region.finish_chunk(chunk)
+                conn.commit()
+                done += size
+                if progress is not None:
+                    progress(size)
+            region.reset_sequences()
+            # One pass over all the facts is far cheaper than merging each chunk's sums in.
+            first, last = conn.execute(sa.text("SELECT MIN(id), MAX(id) FROM outcome_fact")).one()
+            if first is not None:
+                from inclusion.outcomes import rollup
+
+                rollup.add_range(conn, first, last)
+            conn.commit()
+        finally:
+            # Even when a chunk failed: the schema is left as the migrations made it.
+            _make_indexes(conn, rebuild)
         if region.postgres:
             # VACUUM sets the visibility map, so the outcome counts are index-only scans.
             conn.execution_options(isolation_level="AUTOCOMMIT").execute(
@@ -481,6 +487,38 @@ def generate(*, residents: int, seed: int, password_hash: str, today: date | Non
             conn.execute(sa.text("ANALYZE"))
             conn.commit()
     return dict(region.counts)
+
+
+def _drop_plain_indexes(conn: sa.Connection) -> list[str]:
+    """Drop every plain index in the schema (PostgreSQL) and return the statements that make
+    them again, exactly as the migrations made them.
+
+    Building an index once over the loaded rows is far cheaper than keeping it up to date row
+    by row through millions of COPYed rows (the trigram indexes on names and phones above all).
+    Primary keys, unique indexes and indexes behind constraints stay, so the load is checked
+    against them as it goes.
+    """
+    found = conn.execute(sa.text(
+        "SELECT format('%I.%I', n.nspname, c.relname), pg_get_indexdef(i.indexrelid) "
+        "FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = current_schema() AND NOT i.indisprimary AND NOT i.indisunique "
+        "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid) "
+        "ORDER BY c.relname")).all()
+    for name, _ in found:
+        conn.execute(sa.text(f"DROP INDEX {name}"))
+    return [definition for _, definition in found]
+
+
+def _make_indexes(conn: sa.Connection, statements: list[str]) -> None:
+    if not statements:
+        return
+    conn.rollback()  # a failed chunk's transaction, if any; committed work is kept
+    with conn.begin():
+        # For this transaction only: sort each index in memory rather than on disk.
+        conn.execute(sa.text("SET LOCAL maintenance_work_mem = '256MB'"))
+        for statement in statements:
+            conn.execute(sa.text(statement))
 
 
 def new_password_hash(password: str) -> str:

@@ -7,9 +7,11 @@ from datetime import date
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+from inclusion import demo_region
 from inclusion.demo_region import generate
 from inclusion.extensions import db
 from inclusion.outcomes.milestones import milestones_for
@@ -182,6 +184,49 @@ def test_region_is_reproducible_with_the_same_seed(app: Flask) -> None:
     _empty_tables(app)
     _make(residents=120, seed=12)
     assert _digest() != first
+
+
+def _indexes() -> list[str]:
+    """Every index's definition, as the database reports it."""
+    if db.engine.dialect.name == "postgresql":
+        sql = "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema()"
+    else:
+        sql = "SELECT sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+    return sorted(db.session.scalars(sa.text(sql)))
+
+
+def test_region_leaves_every_index_as_the_migrations_made_it(app: Flask) -> None:
+    # On PostgreSQL the plain indexes are dropped for the load and built again at the end.
+    before = _indexes()
+    assert any("gin_trgm_ops" in d for d in before) or db.engine.dialect.name == "sqlite"
+    db.session.remove()
+    _make(residents=60)
+    assert _indexes() == before
+    # The rebuilt indexes answer queries: a trigram name search finds the generated names.
+    name = _one("SELECT name_search FROM resident ORDER BY id LIMIT 1")
+    assert _one(f"SELECT COUNT(*) FROM resident WHERE name_search LIKE '%{name[1:5]}%'") >= 1  # noqa: S608
+
+
+def test_region_that_fails_part_way_still_leaves_every_index(
+        app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    before = _indexes()
+    db.session.remove()
+    made = demo_region._residents
+    calls = []
+
+    def second_chunk_fails(region: Any, count: int, first_index: int) -> Any:
+        calls.append(first_index)
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+        return made(region, count, first_index)
+
+    monkeypatch.setattr(demo_region, "_residents", second_chunk_fails)
+    monkeypatch.setattr(demo_region, "CHUNK", 25)
+    with pytest.raises(RuntimeError, match="disk full"):
+        _make(residents=60)
+    assert _indexes() == before
+    # The first chunk was committed; nothing of the failed one was.
+    assert _one("SELECT COUNT(*) FROM resident") == 25
 
 
 def test_region_command_fills_an_empty_database_and_refuses_a_used_one(app: Flask) -> None:
