@@ -28,7 +28,7 @@ from urllib.parse import urlencode
 
 from cryptography.fernet import Fernet, InvalidToken
 from flask import current_app, request
-from sqlalchemy import Select, literal, tuple_
+from sqlalchemy import Select, literal, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.types import TypeDecorator
 
@@ -163,7 +163,7 @@ def _check_columns(columns: Sequence[InstrumentedAttribute[Any]]) -> None:
 
 def paginate(query: Select[Any], columns: Sequence[InstrumentedAttribute[Any]], *,
              descending: bool, cursor: str | None, size: int, name: str,
-             url: Any = None) -> KeysetPage:
+             url: Any = None, narrow: bool = False) -> KeysetPage:
     """One page of `query` (a select of one ORM entity), ordered by `columns`.
 
     `columns` are the sort keys, all in one direction (`descending` or not), the last being the
@@ -173,8 +173,29 @@ def paginate(query: Select[Any], columns: Sequence[InstrumentedAttribute[Any]], 
     (default: this request's URL, filters kept, with the cursor replaced).
 
     A cursor that is not valid gives the first page with `refused` set; it never raises.
+
+    With `narrow`, each page reads its rows' ids first (the same query, selecting only the
+    primary key), then those rows by id. For a filter that an index on the sort keys can check
+    by itself, the database can then walk that index in order and stop at the page's end,
+    rather than gather every match from other indexes and sort them (resident search at a
+    partner with thousands of residents: 1 ms instead of 8 on PostgreSQL). The rows are loaded
+    without the query's loader options, so use it for a select of one entity that has none.
     """
     _check_columns(columns)
+
+    def fetch(statement: Select[Any], limit: int) -> list[Any]:
+        if not narrow:
+            return list(db.session.scalars(statement.limit(limit)))
+        key = columns[-1]
+        ids = list(db.session.scalars(statement.with_only_columns(key).limit(limit)))
+        if not ids:
+            return []
+        entity = query.column_descriptions[0]["entity"]
+        found = {getattr(row, key.key): row
+                 for row in db.session.scalars(select(entity).where(key.in_(ids)))}
+        # In the page's order; a row removed between the two reads is left out.
+        return [found[i] for i in ids if i in found]
+
     link = url or _link_to
     position = _read_cursor(cursor, name=name, columns=columns) if cursor else None
     refused = bool(cursor) and position is None
@@ -183,11 +204,10 @@ def paginate(query: Select[Any], columns: Sequence[InstrumentedAttribute[Any]], 
 
     if position is not None and not position.after:
         # The rows just before the boundary, read backwards from it, then put back in order.
-        rows = list(db.session.scalars(
-            base.where(keys > _bounds(position, columns) if descending
-                       else keys < _bounds(position, columns))
-            .order_by(*(c.asc() if descending else c.desc() for c in columns))
-            .limit(size + 1)))
+        rows = fetch(base.where(keys > _bounds(position, columns) if descending
+                                else keys < _bounds(position, columns))
+                     .order_by(*(c.asc() if descending else c.desc() for c in columns)),
+                     size + 1)
         has_previous = len(rows) > size
         items = list(reversed(rows[:size]))
         if has_previous or len(items) == size:
@@ -199,15 +219,13 @@ def paginate(query: Select[Any], columns: Sequence[InstrumentedAttribute[Any]], 
 
     forward = base.order_by(*(c.desc() if descending else c.asc() for c in columns))
     if position is not None:
-        rows = list(db.session.scalars(
-            forward.where(keys < _bounds(position, columns) if descending
-                          else keys > _bounds(position, columns))
-            .limit(size + 1)))
+        rows = fetch(forward.where(keys < _bounds(position, columns) if descending
+                                   else keys > _bounds(position, columns)), size + 1)
         if rows:
             return _page(rows[:size], number=position.number, has_previous=True,
                          has_next=len(rows) > size, name=name, columns=columns, link=link)
         # Nothing beyond the boundary any more (rows were removed): the first page instead.
-    rows = list(db.session.scalars(forward.limit(size + 1)))
+    rows = fetch(forward, size + 1)
     return _page(rows[:size], number=1, has_previous=False, has_next=len(rows) > size,
                  name=name, columns=columns, link=link, refused=refused)
 
@@ -247,11 +265,11 @@ def _link_to(cursor: str) -> str:
 
 def keyset_page(query: Select[Any], columns: Sequence[InstrumentedAttribute[Any]], *,
                 descending: bool = False, size: int | None = None,
-                name: str | None = None) -> KeysetPage:
+                name: str | None = None, narrow: bool = False) -> KeysetPage:
     """`paginate` for a list page: the cursor from the URL, the list named after the endpoint,
     PAGE_SIZE rows unless `size` says otherwise."""
     return paginate(
         query, columns, descending=descending, cursor=request.args.get(CURSOR_ARG),
         size=size or int(current_app.config.get("PAGE_SIZE", 25)),
-        name=name or request.endpoint or "",
+        name=name or request.endpoint or "", narrow=narrow,
     )
