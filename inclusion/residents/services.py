@@ -399,3 +399,14 @@ def search_query(text: str) -> Select[Resident]:
         conditions.append(Resident.postcode.startswith(compact + " ", autoescape=True))
     return query.where(or_(*conditions)).order_by(Resident.name_search, Resident.id)
 
+
+def search_reads_ids_first(text: str) -> bool:
+    """Whether a page of `search_query(text)` should read its ids first (keyset `narrow`).
+
+    On PostgreSQL a search by name alone should: the partner's (name, id) index answers it in
+    order by itself, where the trigram index would gather the name's matches across the region
+    and sort them. Phone numbers and postcodes (the searches with digits) are found faster
+    through their own indexes, and SQLite has no trigram index.
+    """
+    return not any(ch.isdigit() for ch in text) and db.engine.dialect.name == "postgresql"
+

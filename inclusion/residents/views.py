@@ -110,14 +110,9 @@ def search() -> str:
         total = db.session.scalar(
             select(func.count()).select_from(statement.order_by(None).subquery())) or 0
         # Paged by (name, id), not by offset: a broad search at a partner with tens of
-        # thousands of residents costs the same on its last page as on its first. On
-        # PostgreSQL a search by name alone reads ids first: the partner's (name, id) index
-        # answers it in order by itself, where the trigram index would gather the name's
-        # matches across the region. Phone numbers and postcodes (the searches with digits)
-        # are found faster through their own indexes, and SQLite has no trigram index.
-        by_name = not any(ch.isdigit() for ch in query)
-        narrow = by_name and db.engine.dialect.name == "postgresql"
-        page = keyset_page(statement, (Resident.name_search, Resident.id), narrow=narrow)
+        # thousands of residents costs the same on its last page as on its first.
+        page = keyset_page(statement, (Resident.name_search, Resident.id),
+                           narrow=services.search_reads_ids_first(query))
     pages = max(1, -(-total // current_app.config["PAGE_SIZE"]))
     return render_template(
         "residents/search.html", query=query, page=page,
