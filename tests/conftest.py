@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -69,6 +72,28 @@ def _postgres_reachable(url: str) -> str | None:
         return str(exc).splitlines()[0]
     finally:
         engine.dispose()
+
+
+def free_port() -> int:
+    """A local TCP port nothing listens on, for a server a test starts."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until_listening(port: int, server: subprocess.Popen[bytes], *, seconds: float = 60,
+                         log: Path | None = None) -> None:
+    """Wait for a server process the test started to accept connections on `port`; fail,
+    with its log if given, if it exits or takes longer than `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            assert server.poll() is None, log.read_text() if log else "the server exited"
+            assert time.monotonic() < deadline, f"nothing listened on {port} within {seconds} s"
+            time.sleep(0.1)
 
 
 def postgres_url_or_skip() -> str:

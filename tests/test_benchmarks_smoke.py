@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -18,7 +16,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import postgres_url_or_skip
+from tests.conftest import free_port, postgres_url_or_skip, wait_until_listening
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -165,19 +163,12 @@ def test_load_generator_counts_answers_and_reports_anything_but_200_as_an_error(
     tmp_path: Path,
 ) -> None:
     (tmp_path / "index.html").write_text("ok")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     server = subprocess.Popen(  # noqa: S603 - the standard library's own test server
         [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(port),
          "--directory", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_until_listening(port, server)
         found = _hammer_in_own_process(port, "/index.html")
         missing = _hammer_in_own_process(port, "/missing")
     finally:

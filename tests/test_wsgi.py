@@ -5,11 +5,11 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from tests.conftest import free_port, wait_until_listening
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -18,12 +18,6 @@ def _production_env(tmp_path: Path) -> dict[str, str]:
     return {**os.environ, "INCLUSION_ENV": "production",
             "SECRET_KEY": "production-secret-for-this-test",
             "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite'}"}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _get(port: int, path: str) -> tuple[int, dict[str, str], bytes]:
@@ -42,22 +36,15 @@ def test_gunicorn_serves_the_app_from_the_production_entry_point(tmp_path: Path)
         [sys.executable, "-m", "flask", "--app", "inclusion", "db", "upgrade"], cwd=ROOT,
         env=env, capture_output=True, text=True, timeout=120, check=False)
     assert upgrade.returncode == 0, upgrade.stderr
-    port = _free_port()
+    port = free_port()
     gunicorn = Path(sys.executable).with_name("gunicorn")
     log = tmp_path / "gunicorn.log"
     server = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
         [str(gunicorn), "-w", "2", "-b", f"127.0.0.1:{port}", "--error-logfile", str(log),
          "inclusion.wsgi:app"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                status, _, body = _get(port, "/healthz")
-                break
-            except OSError:
-                assert server.poll() is None, log.read_text()
-                assert time.monotonic() < deadline, "gunicorn did not start within 60 s"
-                time.sleep(0.2)
+        wait_until_listening(port, server, log=log)
+        status, _, body = _get(port, "/healthz")
         assert status == 200 and json.loads(body)["database"] is True
         status, headers, _ = _get(port, "/")
         assert status == 302 and "/sign-in" in headers["Location"]
